@@ -1,0 +1,278 @@
+/*
+** httpd.h -- public API of httpd, a strict, forking HTTP/1.1 server in one C file.
+**
+** This header is the manual of the API: what is not declared here is not API.
+** Build the server:            cc -O2 -o httpd httpd.c
+** Vendor it into a program:    cc -DHTTPD_NO_MAIN -c httpd.c   (and include this file)
+**
+** Contents
+**   1. Version
+**   2. Limits (compile-time; each has its own HTTP status when exceeded)
+**   3. Error codes (one list: code, HTTP status, message)
+**   4. The pure parser: request head, chunked body, request-target -> path
+**   5. Handlers and the connection API (used inside a forked child)
+**   6. The server: configuration, listen, serve
+**
+** Return convention: functions return a value >= 0 on success and a negative
+** HTTPD_E* code on failure; httpd_strerror() names a code, httpd_status() maps
+** it to the HTTP status the server answers with.
+*/
+#ifndef HTTPD_H
+#define HTTPD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ==== 1. VERSION ==== */
+#define HTTPD_VERSION        "0.1.0"
+#define HTTPD_VERSION_NUMBER 1000     /* X*1000000 + Y*1000 + Z */
+
+/* Returns HTTPD_VERSION_NUMBER of the compiled library (not of this header). */
+int httpd_version(void);
+
+/* ==== 2. LIMITS ==== */
+/* Longest request line accepted; a longer one is answered 414. */
+#ifndef HTTPD_MAX_LINE
+#define HTTPD_MAX_LINE 8192
+#endif
+/* Largest request head (request line + header fields + final CRLF); 431 beyond. */
+#ifndef HTTPD_MAX_HEAD
+#define HTTPD_MAX_HEAD 32768
+#endif
+/* Most header fields in one request (and in one trailer section); 431 beyond.
+** Changes the layout of struct httpd_request: build every unit with one value. */
+#ifndef HTTPD_MAX_HEADERS
+#define HTTPD_MAX_HEADERS 64
+#endif
+/* Longest chunk-size line (size + extensions + CRLF) in a chunked body; 400 beyond. */
+#ifndef HTTPD_MAX_CHUNK_LINE
+#define HTTPD_MAX_CHUNK_LINE 1024
+#endif
+/* Largest trailer section of a chunked body; 431 beyond. */
+#ifndef HTTPD_MAX_TRAILER
+#define HTTPD_MAX_TRAILER 8192
+#endif
+/* Largest request path after decoding (bytes); 414 beyond. */
+#ifndef HTTPD_MAX_PATH
+#define HTTPD_MAX_PATH 4096
+#endif
+
+/* ==== 3. ERROR CODES ==== */
+/*   X(NAME, code, HTTP status, message)
+** The code is returned as HTTPD_E<NAME>; the status is what a client is sent. */
+#define HTTPD_ERRORS(X) \
+  X(INCOMPLETE,  -1,   0, "incomplete input: more bytes needed") \
+  X(BADLINE,     -2, 400, "malformed request line") \
+  X(BADHEADER,   -3, 400, "malformed header field") \
+  X(BADHOST,     -4, 400, "missing, repeated or invalid Host") \
+  X(BADLENGTH,   -5, 400, "invalid Content-Length") \
+  X(BADCODING,   -6, 400, "invalid Transfer-Encoding") \
+  X(BADCHUNK,    -7, 400, "malformed chunked body") \
+  X(BADPATH,     -8, 400, "invalid or unsafe request path") \
+  X(BADVERSION,  -9, 400, "malformed HTTP version") \
+  X(URILONG,    -10, 414, "request line or path too long") \
+  X(HEADLARGE,  -11, 431, "request head or trailers too large") \
+  X(BODYLARGE,  -12, 413, "request body too large") \
+  X(METHOD,     -13, 501, "method not implemented") \
+  X(CODING,     -14, 501, "transfer coding not implemented") \
+  X(VERSION,    -15, 505, "HTTP version not supported") \
+  X(EXPECT,     -16, 417, "expectation not supported") \
+  X(TIMEOUT,    -17, 408, "request timed out") \
+  X(IO,         -18, 500, "I/O error") \
+  X(INVAL,      -19, 500, "invalid argument or state") \
+  X(NOFORK,     -20, 503, "cannot fork: server busy") \
+  X(SYS,        -21, 500, "system call failed")
+
+enum httpd_error {
+#define HTTPD__ENUM(name, code, status, msg) HTTPD_E##name = code,
+  HTTPD_ERRORS(HTTPD__ENUM)
+#undef HTTPD__ENUM
+  HTTPD_ELAST = -21
+};
+
+/* Message for an error code (never NULL; "unknown error" for others). */
+const char *httpd_strerror(int code);
+/* HTTP status for an error code (500 for unknown codes, 0 for INCOMPLETE). */
+int httpd_status(int code);
+/* Reason phrase for an HTTP status ("Unknown" for unknown statuses). */
+const char *httpd_reason(int status);
+
+/* ==== 4. THE PURE PARSER ==== */
+/* Nothing in this section does I/O, allocates, or touches global state.
+** Every string it returns is a view (pointer + length) into the caller's
+** input buffer: valid while that buffer is unchanged. */
+struct httpd_str {
+  const char *p;
+  size_t n;
+};
+
+struct httpd_header {
+  struct httpd_str name;   /* a token; case as sent */
+  struct httpd_str value;  /* leading and trailing OWS removed; no CR, LF, NUL */
+};
+
+enum httpd_method {
+  HTTPD_GET = 1, HTTPD_HEAD, HTTPD_POST, HTTPD_PUT, HTTPD_DELETE,
+  HTTPD_OPTIONS, HTTPD_TRACE, HTTPD_PATCH
+};
+
+enum httpd_body {
+  HTTPD_BODY_NONE = 0,     /* no body: next byte starts the next request */
+  HTTPD_BODY_LENGTH,       /* content_length bytes follow */
+  HTTPD_BODY_CHUNKED       /* chunked coding follows: see httpd_chunked_parse */
+};
+
+struct httpd_request {
+  int method;                 /* enum httpd_method */
+  int minor;                  /* 0 for HTTP/1.0, 1 for HTTP/1.1 */
+  struct httpd_str method_str;
+  struct httpd_str target;    /* request-target as sent */
+  struct httpd_str path;      /* path part (percent-encoded); n == 0 means "/" */
+  struct httpd_str query;     /* after '?', without it; p == NULL if no '?' */
+  struct httpd_str host;      /* Host field, or the authority of an absolute-form
+                                 target; p == NULL if neither */
+  int body;                   /* enum httpd_body */
+  uint64_t content_length;    /* valid when body == HTTPD_BODY_LENGTH */
+  int keep_alive;             /* 1 if the connection may serve another request */
+  int expect_continue;        /* 1 if "Expect: 100-continue" was sent (HTTP/1.1) */
+  size_t head_len;            /* bytes of the head, final CRLF included */
+  size_t nheaders;
+  struct httpd_header headers[HTTPD_MAX_HEADERS];
+};
+
+/* Parses a request head from buf[0..len).
+** Returns the length of the head (> 0) when it is complete and valid, and
+** fills *req; HTTPD_EINCOMPLETE when buf holds a valid prefix of a head (call
+** again with more bytes: parsing starts over, so the buffer may move); another
+** negative code when the input can never become a valid head.  Errors are
+** reported as early as the bytes allow (a bad request line fails before the
+** header section arrives; an over-long line fails before its CRLF).
+** Policy (strict RFC 9112): lines end in CRLF, never a bare CR or LF; empty
+** lines before the request line are skipped; exactly one SP separates the three
+** parts of the request line; header names are tokens, followed directly by
+** ':'; no obs-fold; values hold no control characters but HTAB; Content-Length
+** is 1*DIGIT below 2^63, repeated only with the same value, never beside
+** Transfer-Encoding; Transfer-Encoding is refused in HTTP/1.0 and must end in
+** a single "chunked"; HTTP/1.1 needs exactly one valid Host. */
+int httpd_parse_request(const char *buf, size_t len, struct httpd_request *req);
+
+/* Finds the first header field named `name` (case-insensitive).
+** Returns a pointer into req->headers, or NULL. */
+const struct httpd_header *httpd_find_header(const struct httpd_request *req,
+                                             const char *name);
+
+/* Incremental decoder of the chunked transfer coding.  Zero it before the
+** first call (or call httpd_chunked_init). */
+struct httpd_chunked {
+  int state;                  /* private */
+  uint64_t remaining;         /* bytes left in the current chunk */
+  uint64_t total;             /* body bytes decoded so far */
+  size_t trailer_len;         /* trailer bytes seen so far */
+  size_t ntrailers;           /* trailer fields seen so far */
+};
+
+void httpd_chunked_init(struct httpd_chunked *ch);
+
+/* Consumes chunked framing from in[0..len) and at most one run of body data.
+** On success returns the number of bytes consumed (0 .. len) and sets
+** *data and *ndata to the body bytes found (a view into `in`, *ndata may be 0).
+** Returns 0 with *ndata == 0 when a complete line is needed and absent: call
+** again with the unconsumed bytes followed by more input.  Call until
+** httpd_chunked_done() is true; the bytes after the last consumed one belong to
+** the next request.  Negative return: HTTPD_EBADCHUNK (framing), HTTPD_EHEADLARGE
+** (trailers too large), HTTPD_EBADHEADER (malformed trailer field).
+** Policy: chunk-size is 1*HEXDIG (no sign, prefix or space; at most 16 digits),
+** extensions follow RFC 9112 7.1.1, lines end in CRLF, data is followed by CRLF,
+** trailer fields follow the header field rules and are discarded. */
+long httpd_chunked_parse(struct httpd_chunked *ch, const char *in, size_t len,
+                         const char **data, size_t *ndata);
+
+/* True once the last chunk and the trailer section have been consumed. */
+int httpd_chunked_done(const struct httpd_chunked *ch);
+
+/* Turns a request path (percent-encoded, starting with '/', or empty for "/")
+** into a safe relative path in out[0..cap): no leading '/', segments separated by
+** single '/', no "." or ".." segment, a trailing '/' kept when the path had one
+** ("" is the root).  Returns the length written (NUL-terminated, so cap must
+** exceed it), or HTTPD_EBADPATH (bad percent-escape; decoded NUL, control
+** character or '/'; ".." above the root; not starting with '/'), or
+** HTTPD_EURILONG when the result does not fit (or exceeds HTTPD_MAX_PATH).
+** Idempotent: normalizing "/" + the result, with each '%' in it written as
+** "%25", gives the result unchanged. */
+int httpd_path_normalize(const char *path, size_t n, char *out, size_t cap);
+
+/* ==== 5. HANDLERS AND THE CONNECTION API ==== */
+/* A handler runs in the forked child serving a connection, once per request.
+** It answers with httpd_respond(), or with httpd_header()* + httpd_begin() +
+** httpd_write()/httpd_sendfile()* + httpd_end().  It returns 0, or a negative
+** code: if nothing was sent yet the server answers with httpd_status(code);
+** after a partial response the connection is closed.  For HEAD requests and
+** 304 responses the body functions send nothing (they still count). */
+struct httpd_conn;
+typedef int httpd_handler(struct httpd_conn *c, const struct httpd_request *req,
+                          void *arg);
+
+/* Adds a response header field for the next httpd_begin/httpd_respond.
+** Name and value must hold no CR, LF or NUL (else HTTPD_EINVAL). */
+int httpd_header(struct httpd_conn *c, const char *name, const char *value);
+
+/* Sends the status line and header fields.  length >= 0 sets Content-Length;
+** length < 0 streams the body: chunked for HTTP/1.1, close-delimited for 1.0.
+** Date, Server and Connection are added by the server. */
+int httpd_begin(struct httpd_conn *c, int status, int64_t length);
+/* Sends body bytes (after httpd_begin).  Returns 0 or a negative code. */
+int httpd_write(struct httpd_conn *c, const void *p, size_t n);
+/* Sends n bytes of file fd from offset off (sendfile(2) where available). */
+int httpd_sendfile(struct httpd_conn *c, int fd, int64_t off, int64_t n);
+/* Finishes the response (flushes; ends a chunked body). */
+int httpd_end(struct httpd_conn *c);
+/* Whole response in one call (head and body in one writev).  type may be NULL. */
+int httpd_respond(struct httpd_conn *c, int status, const char *type,
+                  const void *body, size_t n);
+
+/* Reads up to cap bytes of the request body (decoded from chunked if need be).
+** Sends "100 Continue" first if the client asked for it.  Returns the number of
+** bytes read, 0 at the end of the body, or a negative code (HTTPD_EBODYLARGE
+** beyond the configured limit, HTTPD_ETIMEOUT, HTTPD_EBADCHUNK...). */
+long httpd_read_body(struct httpd_conn *c, void *buf, size_t cap);
+
+/* The peer's address as text ("127.0.0.1", "::1"). */
+const char *httpd_peer(const struct httpd_conn *c);
+
+/* The built-in static file server as a handler: arg is the document root
+** (a NUL-terminated directory path).  GET and HEAD; see README.md. */
+int httpd_static(struct httpd_conn *c, const struct httpd_request *req, void *arg);
+
+/* ==== 6. THE SERVER ==== */
+/* A zeroed config means defaults; every field is optional but handler. */
+struct httpd_config {
+  httpd_handler *handler;      /* required */
+  void *handler_arg;
+  int max_children;            /* live children at most (default 256) */
+  int idle_timeout;            /* seconds: keep-alive idle and I/O timeout (default 10) */
+  int head_timeout;            /* seconds: whole request head deadline (default 10) */
+  int grace;                   /* seconds children get to finish at shutdown (default 10) */
+  int64_t max_body;            /* largest request body (0: 1 MiB; < 0: none allowed) */
+  int log_fd;                  /* access log descriptor; 0 means stdout, -1 none */
+};
+
+/* Opens a listening TCP socket on addr (NULL: all addresses, IPv6 and IPv4)
+** and port (a number as text, NULL: "8888", "0": any free port), with a large
+** backlog.  Returns the descriptor, or a negative code.  If port_out is not
+** NULL it receives the port bound. */
+int httpd_listen(const char *addr, const char *port, int *port_out);
+
+/* Serves connections on listen_fd, one forked child each, until SIGTERM or
+** SIGINT; then stops accepting, gives children cfg->grace seconds, kills the
+** rest and returns 0.  Installs handlers for SIGCHLD, SIGTERM, SIGINT and
+** ignores SIGPIPE.  Returns a negative code if it cannot start. */
+int httpd_serve(const struct httpd_config *cfg, int listen_fd);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* HTTPD_H */
