@@ -373,7 +373,7 @@ parse_target(const char *t, size_t n, int method, struct httpd_request *req)
 static int
 parse_method(const char *p, size_t n)
 {
-  static const char *const names[] = {
+  static const char names[][8] = {
     "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "TRACE", "PATCH"
   };
   size_t k;
@@ -1464,6 +1464,8 @@ httpd_read_body(struct httpd_conn *c, void *buf, size_t cap)
   const struct httpd_request *req = c->req;
   int64_t deadline;
   long r;
+  if (cap == 0)
+    return HTTPD_EINVAL;
   if (req == NULL || req->body == HTTPD_BODY_NONE || c->body_done)
     return 0;
   if (c->body_err)
@@ -1562,6 +1564,13 @@ conn_log(struct httpd_conn *c, const struct httpd_request *req, int status)
   if (req != NULL && req->method_str.p != NULL && req->target.p != NULL) {
     p = req->method_str.p;           /* request line: method through version */
     n = (size_t)(req->target.p + req->target.n - p) + 9;
+  } else if (c->in_len > 0) {
+    /* a rejected request: its first line as received, escaped below */
+    for (i = 0; i + 1 < c->in_len && c->in[i] == '\r' && c->in[i + 1] == '\n'; i += 2)
+      ;
+    p = c->in + i;
+    while (i + n < c->in_len && c->in[i + n] != '\r' && c->in[i + n] != '\n')
+      n++;
   }
   for (i = 0; i < n && b.n < 700; i++) {
     unsigned char ch = (unsigned char)p[i];

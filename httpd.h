@@ -58,7 +58,7 @@ int httpd_version(void);
 #endif
 /* Largest request path after decoding (bytes); 414 beyond. */
 #ifndef HTTPD_MAX_PATH
-#define HTTPD_MAX_PATH 4096
+#define HTTPD_MAX_PATH 8192
 #endif
 
 /* ==== 3. ERROR CODES ==== */
@@ -234,7 +234,7 @@ int httpd_end(struct httpd_conn *c);
 int httpd_respond(struct httpd_conn *c, int status, const char *type,
                   const void *body, size_t n);
 
-/* Reads up to cap bytes of the request body (decoded from chunked if need be).
+/* Reads up to cap (> 0) bytes of the request body (decoded from chunked if need be).
 ** Sends "100 Continue" first if the client asked for it.  Returns the number of
 ** bytes read, 0 at the end of the body, or a negative code (HTTPD_EBODYLARGE
 ** beyond the configured limit, HTTPD_ETIMEOUT, HTTPD_EBADCHUNK...). */
