@@ -2225,19 +2225,16 @@ srv_busy(int fd)
     "Retry-After: 1\r\n\r\n503 Service Unavailable\n";
   char buf[4096];
   struct pollfd p;
-  int flags = 0;
-#ifdef MSG_NOSIGNAL
-  flags = MSG_NOSIGNAL;
-#endif
   p.fd = fd;
   p.events = POLLIN;
   p.revents = 0;
+  (void)srv_cloexec_nonblock(fd, 1); /* never block the accepting loop */
   (void)poll(&p, 1, 50);             /* let the request arrive, so close is no RST */
-  while (recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0)
+  while (read(fd, buf, sizeof buf) > 0)
     ;
-  (void)!send(fd, msg, sizeof msg - 1, flags | MSG_DONTWAIT);
+  (void)!write(fd, msg, sizeof msg - 1);   /* SIGPIPE is ignored */
   shutdown(fd, SHUT_WR);
-  while (recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0)
+  while (read(fd, buf, sizeof buf) > 0)
     ;
   close(fd);
 }
