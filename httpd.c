@@ -80,7 +80,7 @@ httpd_strerror(int code)
     HTTPD_ERRORS(X)
 #undef X
   }
-  return code >= 0 ? "success" : "unknown error";
+  return code >= 0 ? "success" : "unknown error";   /* >= 0: not an error */
 }
 
 int
@@ -735,6 +735,28 @@ httpd_chunked_parse(struct httpd_chunked *ch, const char *in, size_t len,
 }
 
 /* ---- request path normalizer ---- */
+
+/* If the segment at p[0..n) (up to the next '/') decodes to "." or "..",
+** returns 1 or 2; else 0.  Escapes are only peeked at, not validated. */
+static int
+parse_dot_segment(const char *p, size_t n)
+{
+  size_t i = 0;
+  int dots = 0;
+  while (i < n && p[i] != '/') {
+    if (p[i] == '.') {
+      i++;
+    } else if (p[i] == '%' && i + 2 < n && p[i + 1] == '2' &&
+               (p[i + 2] == 'e' || p[i + 2] == 'E')) {
+      i += 3;
+    } else {
+      return 0;
+    }
+    if (++dots > 2)
+      return 0;
+  }
+  return dots;
+}
 int
 httpd_path_normalize(const char *path, size_t n, char *out, size_t cap)
 {
@@ -752,8 +774,14 @@ httpd_path_normalize(const char *path, size_t n, char *out, size_t cap)
     return HTTPD_EBADPATH;           /* LOG: path not absolute */
   i = 1;
   for (;;) {
-    /* decode one segment path[i..'/') to out[o..) */
+    /* a dot-segment ("." or "..", maybe encoded) takes no room in out */
+    int dots = parse_dot_segment(path + i, n - i);
     seg = o;
+    if (dots > 0) {
+      while (i < n && path[i] != '/')
+        i++;
+    }
+    /* decode one segment path[i..'/') to out[o..) */
     while (i < n && path[i] != '/') {
       unsigned char c = (unsigned char)path[i];
       if (c == '%') {
@@ -773,9 +801,9 @@ httpd_path_normalize(const char *path, size_t n, char *out, size_t cap)
       out[o++] = (char)c;
     }
     last_named = 0;
-    if (o - seg == 0 || (o - seg == 1 && out[seg] == '.')) {
+    if (o - seg == 0 && dots != 2) {
       o = seg;                       /* empty or "." segment */
-    } else if (o - seg == 2 && out[seg] == '.' && out[seg + 1] == '.') {
+    } else if (dots == 2) {
       if (seg == 0)
         return HTTPD_EBADPATH;       /* LOG: ".." above the root */
       o = seg - 1;                   /* drop the '/' ending the previous segment */

@@ -94,9 +94,11 @@ enum httpd_error {
   HTTPD_ELAST = -21
 };
 
-/* Message for an error code (never NULL; "unknown error" for others). */
+/* Message for an error code (never NULL; "success" for codes >= 0, "unknown
+** error" for other negative codes). */
 const char *httpd_strerror(int code);
-/* HTTP status for an error code (500 for unknown codes, 0 for INCOMPLETE). */
+/* HTTP status for an error code (0 for INCOMPLETE, 200 for codes >= 0, 500 for
+** unknown negative codes). */
 int httpd_status(int code);
 /* Reason phrase for an HTTP status ("Unknown" for unknown statuses). */
 const char *httpd_reason(int status);
@@ -138,7 +140,7 @@ struct httpd_request {
   int body;                   /* enum httpd_body */
   uint64_t content_length;    /* valid when body == HTTPD_BODY_LENGTH */
   int keep_alive;             /* 1 if the connection may serve another request */
-  int expect_continue;        /* 1 if "Expect: 100-continue" was sent (HTTP/1.1) */
+  int expect_continue;        /* 1 if "Expect: 100-continue" came with a body (1.1) */
   size_t head_len;            /* bytes of the head, final CRLF included */
   size_t nheaders;
   struct httpd_header headers[HTTPD_MAX_HEADERS];
@@ -148,9 +150,11 @@ struct httpd_request {
 ** Returns the length of the head (> 0) when it is complete and valid, and
 ** fills *req; HTTPD_EINCOMPLETE when buf holds a valid prefix of a head (call
 ** again with more bytes: parsing starts over, so the buffer may move); another
-** negative code when the input can never become a valid head.  Errors are
-** reported as early as the bytes allow (a bad request line fails before the
-** header section arrives; an over-long line fails before its CRLF).
+** negative code when the input can never become a valid head.  A malformed
+** line fails as soon as its CRLF has arrived (a bad request line before the
+** header section; an over-long line or head even before its CRLF); the rules
+** that relate fields (Host, Content-Length, Transfer-Encoding, Connection,
+** Expect) are applied when the head is complete.
 ** Policy (strict RFC 9112): lines end in CRLF, never a bare CR or LF; empty
 ** lines before the request line are skipped; exactly one SP separates the three
 ** parts of the request line; header names are tokens, followed directly by
@@ -200,7 +204,9 @@ int httpd_chunked_done(const struct httpd_chunked *ch);
 ** ("" is the root).  Returns the length written (NUL-terminated, so cap must
 ** exceed it), or HTTPD_EBADPATH (bad percent-escape; decoded NUL, control
 ** character or '/'; ".." above the root; not starting with '/'), or
-** HTTPD_EURILONG when the result does not fit (or exceeds HTTPD_MAX_PATH).
+** HTTPD_EURILONG when the path does not fit in out (or HTTPD_MAX_PATH) as it is
+** decoded: dot-segments take no room, but a segment that a later ".." removes
+** does.
 ** Idempotent: normalizing "/" + the result, with each '%' in it written as
 ** "%25", gives the result unchanged. */
 int httpd_path_normalize(const char *path, size_t n, char *out, size_t cap);
