@@ -934,46 +934,30 @@ resp_put2(struct resp_buf *b, int v)
   resp_put(b, d, 2);
 }
 
-/* Appends an IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT". */
+/* Appends an IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT", or with clf set a
+** Common Log Format date, "06/Nov/1994:08:49:37 +0000". */
 static void
-resp_date(struct resp_buf *b, int64_t t)
+resp_date(struct resp_buf *b, int64_t t, int clf)
 {
   struct resp_tm tm;
+  const char *sep = clf ? "/" : " ";
   resp_gmtime(t, &tm);
-  resp_puts(b, resp_wday[tm.wday]);
-  resp_puts(b, ", ");
+  if (!clf) {
+    resp_puts(b, resp_wday[tm.wday]);
+    resp_puts(b, ", ");
+  }
   resp_put2(b, tm.mday);
-  resp_puts(b, " ");
+  resp_puts(b, sep);
   resp_puts(b, resp_mon[tm.mon]);
-  resp_puts(b, " ");
+  resp_puts(b, sep);
   resp_putu(b, (uint64_t)tm.year);
-  resp_puts(b, " ");
+  resp_puts(b, clf ? ":" : " ");
   resp_put2(b, tm.hour);
   resp_puts(b, ":");
   resp_put2(b, tm.min);
   resp_puts(b, ":");
   resp_put2(b, tm.sec);
-  resp_puts(b, " GMT");
-}
-
-/* Appends a Common Log Format date: "22/Nov/2026:10:00:00 +0000". */
-static void
-resp_clf_date(struct resp_buf *b, int64_t t)
-{
-  struct resp_tm tm;
-  resp_gmtime(t, &tm);
-  resp_put2(b, tm.mday);
-  resp_puts(b, "/");
-  resp_puts(b, resp_mon[tm.mon]);
-  resp_puts(b, "/");
-  resp_putu(b, (uint64_t)tm.year);
-  resp_puts(b, ":");
-  resp_put2(b, tm.hour);
-  resp_puts(b, ":");
-  resp_put2(b, tm.min);
-  resp_puts(b, ":");
-  resp_put2(b, tm.sec);
-  resp_puts(b, " +0000");
+  resp_puts(b, clf ? " +0000" : " GMT");
 }
 
 /* Parses an IMF-fixdate (the only form this server generates) into *t.
@@ -1021,7 +1005,7 @@ resp_head(struct resp_buf *b, int status, int64_t now, const char *extra,
   resp_puts(b, " ");
   resp_puts(b, httpd_reason(status));
   resp_puts(b, "\r\nServer: " HTTPD_SERVER_NAME "\r\nDate: ");
-  resp_date(b, now);
+  resp_date(b, now, 0);
   resp_puts(b, "\r\n");
   resp_put(b, extra, extra_len);
   if (length >= 0) {
@@ -1587,7 +1571,7 @@ conn_log(struct httpd_conn *c, const struct httpd_request *req, int status)
   b.err = 0;
   resp_puts(&b, c->peer);
   resp_puts(&b, " - - [");
-  resp_clf_date(&b, (int64_t)time(NULL));
+  resp_date(&b, (int64_t)time(NULL), 1);
   resp_puts(&b, "] \"");
   if (req != NULL && req->method_str.p != NULL && req->target.p != NULL) {
     p = req->method_str.p;           /* request line: method through version */
@@ -2031,7 +2015,7 @@ httpd_static(struct httpd_conn *c, const struct httpd_request *req, void *arg)
   b.p = lm;
   b.n = 0;
   b.cap = sizeof lm - 1;
-  resp_date(&b, mtime);
+  resp_date(&b, mtime, 0);
   lm[b.n] = '\0';
   httpd_header(c, "Last-Modified", lm);
   httpd_header(c, "ETag", etag);
