@@ -164,23 +164,28 @@ static const unsigned char parse_cc[256] = {
 ** the caller's buffer.  Positions are size_t indexes; every index is checked
 ** against the length before the byte is read. */
 
-/* Finds the end of the line that starts at buf[i]: sets *eol to the index of
-** its CR.  Returns 1 if a CRLF was found, 0 if the input ends first, or -1 on a
-** bare CR or bare LF. */
+/* Finds the end of the line that starts at buf[i] and may hold at most max
+** bytes before its CRLF: sets *eol to the index of the CR.  Returns 1 if a
+** CRLF was found, 0 if the input ends first, -1 on a bare CR or bare LF, -2 if
+** the line is longer than max.  Nothing past the limit is looked at, so the
+** answer never depends on how the bytes were split. */
 static int
-parse_eol(const char *buf, size_t len, size_t i, size_t *eol)
+parse_eol(const char *buf, size_t len, size_t i, size_t max, size_t *eol)
 {
-  for (; i < len; i++) {
-    if (buf[i] == '\n')
+  size_t j;
+  for (j = i; j < len; j++) {
+    if (buf[j] == '\n')
       return -1;                          /* LF without CR */
-    if (buf[i] == '\r') {
-      if (i + 1 == len)
+    if (buf[j] == '\r') {
+      if (j + 1 == len)
         return 0;
-      if (buf[i + 1] != '\n')
+      if (buf[j + 1] != '\n')
         return -1;                        /* CR without LF */
-      *eol = i;
+      *eol = j;
       return 1;
     }
+    if (j - i == max)
+      return -2;
   }
   return 0;
 }
@@ -518,28 +523,27 @@ httpd_parse_request(const char *buf, size_t len, struct httpd_request *req)
     s += 2;
   if (s > HTTPD_MAX_HEAD)
     return HTTPD_EHEADLARGE;         /* LOG: endless empty lines */
-  rc = parse_eol(buf, len, s, &e);
+  rc = parse_eol(buf, len, s, HTTPD_MAX_LINE, &e);
+  if (rc == -2)
+    return HTTPD_EURILONG;           /* LOG: request line too long */
   if (rc < 0)
     return HTTPD_EBADLINE;           /* LOG: bare CR or LF in request line */
-  if (rc == 0) {
-    /* the line so far, less a final CR that may start its CRLF */
-    size_t have = len - s - (len > s && buf[len - 1] == '\r');
-    return have > HTTPD_MAX_LINE ? HTTPD_EURILONG : HTTPD_EINCOMPLETE;
-  }
-  if (e - s > HTTPD_MAX_LINE)
-    return HTTPD_EURILONG;           /* LOG: request line too long */
+  if (rc == 0)
+    return HTTPD_EINCOMPLETE;
   rc = parse_request_line(buf, s, e, req);
   if (rc != 0)
     return rc;
   pos = e + 2;
   for (;;) {
-    rc = parse_eol(buf, len, pos, &e);
+    if (pos + 2 > HTTPD_MAX_HEAD)
+      return HTTPD_EHEADLARGE;       /* LOG: no room left for the final CRLF */
+    rc = parse_eol(buf, len, pos, HTTPD_MAX_HEAD - 2 - pos, &e);
+    if (rc == -2)
+      return HTTPD_EHEADLARGE;       /* LOG: head too large */
     if (rc < 0)
       return HTTPD_EBADHEADER;       /* LOG: bare CR or LF in header section */
     if (rc == 0)
-      return len > HTTPD_MAX_HEAD ? HTTPD_EHEADLARGE : HTTPD_EINCOMPLETE;
-    if (e + 2 > HTTPD_MAX_HEAD)
-      return HTTPD_EHEADLARGE;       /* LOG: head too large */
+      return HTTPD_EINCOMPLETE;
     if (e == pos)
       break;                         /* the empty line ends the head */
     if (buf[pos] == ' ' || buf[pos] == '\t')
@@ -670,13 +674,11 @@ httpd_chunked_parse(struct httpd_chunked *ch, const char *in, size_t len,
   for (;;) {
     switch (ch->state) {
     case CH_SIZE:
-      rc = parse_eol(in, len, i, &e);
+      rc = parse_eol(in, len, i, HTTPD_MAX_CHUNK_LINE - 2, &e);
       if (rc < 0)
-        return HTTPD_EBADCHUNK;      /* LOG: bare CR or LF in chunk line */
+        return HTTPD_EBADCHUNK;      /* LOG: bare CR or LF, or chunk line too long */
       if (rc == 0)
-        return len - i >= HTTPD_MAX_CHUNK_LINE ? HTTPD_EBADCHUNK : (long)i;
-      if (e - i + 2 > HTTPD_MAX_CHUNK_LINE)
-        return HTTPD_EBADCHUNK;      /* LOG: chunk line too long */
+        return (long)i;
       if (parse_chunk_line(in + i, e - i, &ch->remaining) != 0)
         return HTTPD_EBADCHUNK;
       i = e + 2;
@@ -706,15 +708,16 @@ httpd_chunked_parse(struct httpd_chunked *ch, const char *in, size_t len,
       ch->state = CH_SIZE;
       break;
     case CH_TRAILER:
-      rc = parse_eol(in, len, i, &e);
+      if (ch->trailer_len + 2 > HTTPD_MAX_TRAILER)
+        return HTTPD_EHEADLARGE;     /* LOG: no room left for the final CRLF */
+      rc = parse_eol(in, len, i, HTTPD_MAX_TRAILER - 2 - ch->trailer_len, &e);
+      if (rc == -2)
+        return HTTPD_EHEADLARGE;     /* LOG: trailer section too large */
       if (rc < 0)
         return HTTPD_EBADCHUNK;      /* LOG: bare CR or LF in trailers */
       if (rc == 0)
-        return ch->trailer_len + (len - i) > HTTPD_MAX_TRAILER ?
-               HTTPD_EHEADLARGE : (long)i;
+        return (long)i;
       ch->trailer_len += e - i + 2;
-      if (ch->trailer_len > HTTPD_MAX_TRAILER)
-        return HTTPD_EHEADLARGE;     /* LOG: trailer section too large */
       if (e == i) {
         ch->state = CH_DONE;
         return (long)(i + 2);
@@ -1748,11 +1751,13 @@ conn_serve(int fd, const struct httpd_config *cfg, const char *peer)
     }
     conn_log(&c, &req, c.status);
     if (c.failed)
-      break;
+      break;                         /* the connection is broken: just close */
     conn_finish_body(&c);
     if (!c.keep_alive || srv_stop) {
-      linger = c.in_len > c.body_pos ||
-               (req.body != HTTPD_BODY_NONE && !c.body_done);
+      /* the client may have sent more (pipelined requests, an unread body)
+      ** that we have not read: linger, or close() may reset the connection
+      ** and destroy the response still in flight */
+      linger = 1;
       break;
     }
     rest = c.in_len - c.body_pos;
@@ -1972,7 +1977,10 @@ httpd_static(struct httpd_conn *c, const struct httpd_request *req, void *arg)
         goto done;
       }
       loc[b.n] = '\0';
-      httpd_header(c, "Location", loc);
+      if (httpd_header(c, "Location", loc) != 0) {
+        rc = HTTPD_EURILONG;         /* LOG: Location does not fit the response head */
+        goto done;
+      }
       status = 301;
       goto status;
     }
