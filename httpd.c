@@ -363,6 +363,9 @@ parse_target(const char *t, size_t n, int method, struct httpd_request *req)
     req->host.n = i - a;
     a = i;
   }
+  for (i = a; i < n; i++)
+    if (t[i] == '[' || t[i] == ']')
+      return HTTPD_EBADLINE;         /* LOG: brackets outside an IP-literal host */
   for (q = a; q < n && t[q] != '?'; q++)
     ;
   req->path.p = t + a;
@@ -403,9 +406,9 @@ parse_request_line(const char *buf, size_t s, size_t e, struct httpd_request *re
     if (buf[t] == '%') {
       if (t + 2 >= e || !IS(CC_HEX, buf[t + 1]) || !IS(CC_HEX, buf[t + 2]))
         return HTTPD_EBADLINE;       /* LOG: bad percent-escape in target */
-    } else if (!IS(CC_TARGET, buf[t])) {
+    } else if (!IS(CC_TARGET, buf[t]) && buf[t] != '[' && buf[t] != ']') {
       return HTTPD_EBADLINE;         /* LOG: forbidden character in target */
-    }
+    }                                /* brackets: IP-literal, checked below */
   }
   if (t == m + 1 || t == e)
     return HTTPD_EBADLINE;           /* LOG: empty target or no version */
@@ -1618,6 +1621,7 @@ conn_fail(struct httpd_conn *c, const struct httpd_request *req, int code)
 {
   int status = httpd_status(code);
   c->keep_alive = 0;
+  c->hdr_len = 0;
   if (!c->began)
     conn_status_page(c, status);
   conn_log(c, req, status);
@@ -1741,6 +1745,7 @@ conn_serve(int fd, const struct httpd_config *cfg, const char *peer)
     if (!c.began) {
       /* the handler gave up without answering: say why, then close */
       c.keep_alive = 0;
+      c.hdr_len = 0;                 /* its fields may be what did not fit */
       conn_status_page(&c, rc < 0 ? httpd_status(rc) : 500);
       linger = 1;
     } else if (!c.ended) {
@@ -1972,8 +1977,8 @@ httpd_static(struct httpd_conn *c, const struct httpd_request *req, void *arg)
         resp_puts(&b, "?");
         resp_put(&b, req->query.p, req->query.n);
       }
-      if (b.err) {
-        rc = HTTPD_EURILONG;
+      if (b.err || b.n > sizeof c->hdr - 256) {
+        rc = HTTPD_EURILONG;         /* LOG: Location would not fit the head */
         goto done;
       }
       loc[b.n] = '\0';

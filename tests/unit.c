@@ -637,6 +637,13 @@ static const struct rq rq_table[] = {
      NULL, "example.com:8080", BN, 0, 1, 0, 0, "Host:example.com:8080"),
   OK("GET http://b.example/x HTTP/1.1\r\n" HA "\r\n", GET, 1, "/x", NULL, "b.example", BN, 0, 1,
      0, 0, "Host:a"),
+  /* an IP-literal authority: brackets allowed there and only there */
+  OK("GET http://[::1]:8080/v?q HTTP/1.1\r\n" HA "\r\n", GET, 1, "/v", "q", "[::1]:8080", BN, 0,
+     1, 0, 0, "Host:a"),
+  ERR("GET http://[::1]/[x] HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE),
+  ERR("GET /a[1] HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE),
+  ERR("GET /?x=] HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE),
+  ERR("GET http://[zz]/ HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE),
   OK("GET HTTP://EXAMPLE.com/ HTTP/1.1\r\nHost: EXAMPLE.com\r\n\r\n", GET, 1, "/", NULL,
      "EXAMPLE.com", BN, 0, 1, 0, 0, "Host:EXAMPLE.com"),
   OK("GET hTTpS://h/x HTTP/1.1\r\nHost: h\r\n\r\n", GET, 1, "/x", NULL, "h", BN, 0, 1, 0, 0,
