@@ -7,6 +7,7 @@
 #   make test SANITIZER=address,undefined    the same suite on an ASan+UBSan build
 #   make sanitize        shorthand for the line above
 #   make check           both of them, summed into one "N passed, N failed" line
+#   make fuzz FUZZ_SECONDS=N, make coverage, make fuzz-msan: see fuzz/README.md
 #   make clean
 
 CC       ?= cc
@@ -65,3 +66,6 @@ clean:
 	rm -rf build httpd examples/hello
 
 .PHONY: all test sanitize check clean
+
+# Fuzzing: fuzz-replay (part of make test), fuzz, coverage, fuzz-msan, fuzz-seeds.
+include fuzz/fuzz.mk
