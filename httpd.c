@@ -21,7 +21,8 @@
 **   2. Message framing is strict RFC 9112: anything ambiguous (CL with TE,
 **      repeated differing CL, obs-fold, bare CR or LF, bad chunk framing) is
 **      answered 400 and the connection is closed, so no request is smuggled.
-**   3. Error bodies are fixed strings: a response never echoes its request.
+**   3. Error bodies are fixed strings: an error never echoes its request (a
+**      redirect's Location holds the validated path and query, re-encoded).
 **   4. Paths are percent-decoded once, dot-segments removed, and an escape above
 **      the root, an encoded '/', NUL or control character is refused.  The
 **      static handler then resolves symlinks and refuses anything that lands
@@ -48,6 +49,9 @@
 /* ==== 1. CONFIG AND PLATFORM ==== */
 #if !defined(_POSIX_C_SOURCE) && !defined(HTTPD_PURE_ONLY)
 #define _POSIX_C_SOURCE 200809L
+#endif
+#if !defined(_FILE_OFFSET_BITS) && !defined(HTTPD_PURE_ONLY)
+#define _FILE_OFFSET_BITS 64   /* files over 2 GiB on 32-bit systems */
 #endif
 #if defined(__linux__) && !defined(_GNU_SOURCE) && !defined(HTTPD_PURE_ONLY)
 #define _GNU_SOURCE 1          /* sendfile, MSG_MORE, accept4 on Linux */
@@ -1044,6 +1048,7 @@ resp_head(struct resp_buf *b, int status, int64_t now, const char *extra,
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -1055,6 +1060,7 @@ resp_head(struct resp_buf *b, int status, int64_t now, const char *extra,
 static volatile sig_atomic_t srv_stop;    /* SIGTERM/SIGINT seen */
 static volatile sig_atomic_t srv_chld;    /* SIGCHLD seen (parent) */
 static int srv_pipe[2] = { -1, -1 };      /* self-pipe: wakes the parent's poll */
+static volatile sig_atomic_t srv_wakefd = -1;  /* srv_pipe[1], as the handler sees it */
 
 /* Monotonic clock in milliseconds. */
 static int64_t
@@ -1226,6 +1232,7 @@ struct httpd_conn {
   const char *pend;         /* decoded chunk data not yet handed out */
   size_t npend;
   int body_done, body_err, continue_sent;
+  int64_t body_end;         /* if not 0: no body read past this (monotonic ms) */
   /* response */
   char hdr[HTTPD_MAX_RESP_HEAD / 2];
   size_t hdr_len;
@@ -1251,6 +1258,10 @@ httpd_header(struct httpd_conn *c, const char *name, const char *value)
   for (i = 0; i < nn; i++)
     if (!IS(CC_TCHAR, name[i]))
       return HTTPD_EINVAL;
+  if (parse_ieq(name, nn, "content-length") || parse_ieq(name, nn, "transfer-encoding") ||
+      parse_ieq(name, nn, "connection") || parse_ieq(name, nn, "date") ||
+      parse_ieq(name, nn, "server"))
+    return HTTPD_EINVAL;             /* framing and these are the server's */
   for (i = 0; i < vn; i++)
     if (!IS(CC_VALUE, value[i]))
       return HTTPD_EINVAL;           /* CR, LF or other control: no injection */
@@ -1273,7 +1284,6 @@ httpd_begin(struct httpd_conn *c, int status, int64_t length)
     return HTTPD_EINVAL;
   c->began = 1;
   c->status = status;
-  c->length = length;
   c->no_body = (c->req != NULL && c->req->method == HTTPD_HEAD) ||
                status == 304 || status == 204;
   if (status == 304 || status == 204) {
@@ -1284,6 +1294,7 @@ httpd_begin(struct httpd_conn *c, int status, int64_t length)
     else
       c->keep_alive = 0;             /* close-delimited body */
   }
+  c->length = length;
   if (srv_stop || (c->req != NULL && c->req->expect_continue && !c->continue_sent))
     c->keep_alive = 0;               /* an unsent body may never come: close */
   conn = !c->keep_alive ? 1 : (c->req != NULL && c->req->minor == 0 ? 2 : 0);
@@ -1511,6 +1522,8 @@ httpd_read_body(struct httpd_conn *c, void *buf, size_t cap)
       c->body_pos += n;
     } else {
       deadline = io_now_ms() + (int64_t)c->cfg->idle_timeout * 1000;
+      if (c->body_end != 0 && deadline > c->body_end)
+        deadline = c->body_end;
       r = io_read(c->fd, buf, n, deadline, 0);
       if (r <= 0)
         return c->body_err = (int)(r == 0 ? HTTPD_EIO : r);
@@ -1554,6 +1567,8 @@ httpd_read_body(struct httpd_conn *c, void *buf, size_t cap)
     c->in_len = c->head_len + (c->in_len - c->body_pos);
     c->body_pos = c->head_len;
     deadline = io_now_ms() + (int64_t)c->cfg->idle_timeout * 1000;
+    if (c->body_end != 0 && deadline > c->body_end)
+      deadline = c->body_end;
     r = conn_fill(c, deadline, 0);
     if (r <= 0)
       return c->body_err = (int)(r == 0 ? HTTPD_EIO : r);
@@ -1639,16 +1654,22 @@ conn_read_head(struct httpd_conn *c, struct httpd_request *req, int first)
   for (;;) {
     long r;
     int rc;
+    size_t s = 0;
+    /* only empty lines so far (allowed before a request): still idle */
+    while (s + 1 < c->in_len && c->in[s] == '\r' && c->in[s + 1] == '\n')
+      s += 2;
+    if (s + 1 == c->in_len && c->in[s] == '\r')
+      s++;
     if (c->in_len > 0) {
       rc = httpd_parse_request(c->in, c->in_len, req);
       if (rc != HTTPD_EINCOMPLETE)
         return rc;
-      if (head_end == 0)
+      if (head_end == 0 && s < c->in_len)
         head_end = io_now_ms() + (int64_t)c->cfg->head_timeout * 1000;
     }
-    r = conn_fill(c, c->in_len > 0 ? head_end : idle_end, c->in_len == 0);
+    r = conn_fill(c, head_end != 0 ? head_end : idle_end, head_end == 0);
     if (r == HTTPD_ETIMEOUT)
-      return c->in_len > 0 ? HTTPD_ETIMEOUT : 0;
+      return head_end != 0 ? HTTPD_ETIMEOUT : 0;
     if (r <= 0)
       return 0;                      /* EOF, error, or stop while idle */
   }
@@ -1667,6 +1688,9 @@ conn_finish_body(struct httpd_conn *c)
     c->keep_alive = 0;               /* the client may never send it */
     return;
   }
+  /* one deadline for the whole drain: a body trickled a byte at a time must
+  ** not hold the child for max_body times the idle timeout */
+  c->body_end = io_now_ms() + (int64_t)c->cfg->idle_timeout * 1000;
   while ((r = httpd_read_body(c, scratch, sizeof scratch)) > 0)
     ;
   if (r < 0)
@@ -1710,8 +1734,9 @@ conn_serve(int fd, const struct httpd_config *cfg, const char *peer)
   c.cfg = cfg;
   c.in = in;
   snprintf(c.peer, sizeof c.peer, "%s", peer);
+  memset(&req, 0, sizeof req);
   for (;;) {
-    int rc = conn_read_head(&c, &req, first);
+    int rc = conn_read_head(&c, &req, first), status;
     size_t rest;
     first = 0;
     /* reset per-request state, keep the input */
@@ -1722,6 +1747,7 @@ conn_serve(int fd, const struct httpd_config *cfg, const char *peer)
     c.pend = NULL;
     c.npend = 0;
     c.body_done = c.body_err = c.continue_sent = 0;
+    c.body_end = 0;
     c.hdr_len = c.head_pending = 0;
     c.status = c.began = c.ended = c.no_body = c.out_chunked = c.failed = 0;
     c.length = -1;
@@ -1746,7 +1772,8 @@ conn_serve(int fd, const struct httpd_config *cfg, const char *peer)
       /* the handler gave up without answering: say why, then close */
       c.keep_alive = 0;
       c.hdr_len = 0;                 /* its fields may be what did not fit */
-      conn_status_page(&c, rc < 0 ? httpd_status(rc) : 500);
+      status = rc < 0 ? httpd_status(rc) : 500;
+      conn_status_page(&c, status >= 400 ? status : 500);
       linger = 1;
     } else if (!c.ended) {
       if (rc < 0)
@@ -1846,6 +1873,11 @@ static_resolve(const char *root, const char *rel, int *status)
     *status = 404;                   /* LOG: symlink leads out of the root */
     return NULL;
   }
+  if (static_hidden(real + rn + (real[rn] == '/'))) {
+    free(real);
+    *status = 404;                   /* LOG: symlink leads to a dotfile */
+    return NULL;
+  }
   return real;
 }
 
@@ -1901,7 +1933,7 @@ static_range(const char *p, size_t n, int64_t size, int64_t *first, int64_t *las
 {
   uint64_t a = 0, b = 0;
   size_t i = 6, da = 0, db = 0;
-  if (n < 7 || memcmp(p, "bytes=", 6) != 0)
+  if (n < 7 || !parse_ieq(p, 6, "bytes="))
     return 0;
   for (; i < n && IS(CC_DIGIT, p[i]); i++, da++) {
     if (da == 18)
@@ -2046,13 +2078,13 @@ httpd_static(struct httpd_conn *c, const struct httpd_request *req, void *arg)
       goto status;
     }
   }
-  httpd_header(c, "Content-Type", static_type(real));
   httpd_header(c, "Accept-Ranges", "bytes");
   h = httpd_find_header(req, "Range");
   r = h == NULL ? 0 : static_range(h->value.p, h->value.n, size, &first, &last);
   if (r != 0 && (h = httpd_find_header(req, "If-Range")) != NULL) {
     int64_t t;
-    if (h->value.n > 0 && (h->value.p[0] == '"' || h->value.p[0] == 'W')) {
+    if (h->value.n > 1 && (h->value.p[0] == '"' ||
+                           (h->value.p[0] == 'W' && h->value.p[1] == '/'))) {
       if (h->value.n != strlen(etag) || memcmp(h->value.p, etag, h->value.n) != 0)
         r = 0;                       /* strong comparison failed: full body */
     } else if (resp_parse_date(h->value.p, h->value.n, &t) != 0 || t != mtime) {
@@ -2083,6 +2115,7 @@ httpd_static(struct httpd_conn *c, const struct httpd_request *req, void *arg)
     first = 0;
     last = size - 1;
   }
+  httpd_header(c, "Content-Type", static_type(real));
   rc = httpd_begin(c, r > 0 ? 206 : 200, last - first + 1);
   if (rc == 0)
     rc = httpd_sendfile(c, fd, first, last - first + 1);
@@ -2125,8 +2158,8 @@ srv_on_signal(int sig)
     srv_chld = 1;
   else
     srv_stop = 1;
-  if (srv_pipe[1] >= 0)
-    (void)!write(srv_pipe[1], "", 1);
+  if (srv_wakefd >= 0)
+    (void)!write((int)srv_wakefd, "", 1);
   errno = saved;
 }
 
@@ -2274,6 +2307,7 @@ srv_child(const struct httpd_config *cfg, int lfd, int cfd,
   int one = 1;
   struct timeval tv;
   int rpipe = srv_pipe[0], wpipe = srv_pipe[1];
+  srv_wakefd = -1;                   /* first: the handler must not write to it */
   srv_pipe[0] = srv_pipe[1] = -1;
   close(lfd);
   close(rpipe);
@@ -2281,6 +2315,9 @@ srv_child(const struct httpd_config *cfg, int lfd, int cfd,
   signal(SIGCHLD, SIG_DFL);          /* a handler's own children are its own */
   srv_sigaction(SIGTERM, srv_on_signal);
   srv_sigaction(SIGINT, srv_on_signal);
+  /* BSD accept() inherits O_NONBLOCK from the listener: the child blocks,
+  ** bounded by SO_SNDTIMEO and poll() deadlines */
+  fcntl(cfd, F_SETFL, fcntl(cfd, F_GETFL) & ~O_NONBLOCK);
   setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   tv.tv_sec = cfg->idle_timeout;
   tv.tv_usec = 0;
@@ -2298,6 +2335,7 @@ httpd_serve(const struct httpd_config *user, int lfd)
 {
   struct httpd_config cfg = *user;
   struct srv_kids kids;
+  struct sigaction old_chld, old_term, old_int, old_pipe;
   int64_t paused_until = 0, end;
   int i;
 
@@ -2320,13 +2358,25 @@ httpd_serve(const struct httpd_config *user, int lfd)
   kids.pid = calloc((size_t)kids.cap, sizeof *kids.pid);
   if (kids.pid == NULL)
     return HTTPD_ESYS;
-  if (pipe(srv_pipe) != 0 || srv_cloexec_nonblock(srv_pipe[0], 1) != 0 ||
+  if (pipe(srv_pipe) != 0) {
+    free(kids.pid);
+    return HTTPD_ESYS;
+  }
+  if (srv_cloexec_nonblock(srv_pipe[0], 1) != 0 ||
       srv_cloexec_nonblock(srv_pipe[1], 1) != 0 ||
       srv_cloexec_nonblock(lfd, 1) != 0) {
+    close(srv_pipe[0]);
+    close(srv_pipe[1]);
+    srv_pipe[0] = srv_pipe[1] = -1;
     free(kids.pid);
     return HTTPD_ESYS;
   }
   srv_stop = 0;
+  srv_wakefd = srv_pipe[1];
+  sigaction(SIGCHLD, NULL, &old_chld);
+  sigaction(SIGTERM, NULL, &old_term);
+  sigaction(SIGINT, NULL, &old_int);
+  sigaction(SIGPIPE, NULL, &old_pipe);
   signal(SIGPIPE, SIG_IGN);
   srv_sigaction(SIGCHLD, srv_on_signal);
   srv_sigaction(SIGTERM, srv_on_signal);
@@ -2413,7 +2463,11 @@ httpd_serve(const struct httpd_config *user, int lfd)
       }
   }
   srv_reap(&kids);
-  signal(SIGCHLD, SIG_DFL);
+  sigaction(SIGCHLD, &old_chld, NULL);   /* give the embedding program its */
+  sigaction(SIGTERM, &old_term, NULL);   /* signal dispositions back */
+  sigaction(SIGINT, &old_int, NULL);
+  sigaction(SIGPIPE, &old_pipe, NULL);
+  srv_wakefd = -1;
   close(srv_pipe[0]);
   close(srv_pipe[1]);
   srv_pipe[0] = srv_pipe[1] = -1;
@@ -2550,6 +2604,11 @@ main(int argc, char **argv)
     return 1;
   }
   fprintf(stderr, "httpd: listening on %s port %d\n", val[0] != NULL ? val[0] : "*", port);
+  /* httpd_serve gives back the dispositions it found: make those "ignore", so
+  ** that a second SIGTERM during the last steps of shutdown cannot turn the
+  ** exit status 0 into death by signal */
+  signal(SIGTERM, SIG_IGN);
+  signal(SIGINT, SIG_IGN);
   rc = httpd_serve(&cfg, lfd);
   free(root);
   if (rc < 0) {

@@ -7,6 +7,7 @@
 ** Routes: GET /         "Hello, world!"
 **         POST /echo    the request body back (Content-Length or chunked)
 **         GET /stream   a body of unknown length (chunked in HTTP/1.1)
+**         GET /fail     a handler error (500); GET /nocontent  204
 **         anything else the static file server on ./www
 */
 #include "../httpd.h"
@@ -48,6 +49,18 @@ hello(struct httpd_conn *c, const struct httpd_request *req, void *arg)
       if ((rc = httpd_write(c, line, (size_t)len)) != 0)
         return rc;
     }
+    return httpd_end(c);
+  }
+  if (req->path.n == 5 && memcmp(req->path.p, "/fail", 5) == 0)
+    return -1;                       /* not an HTTP status: the server answers 500 */
+  if (req->path.n == 10 && memcmp(req->path.p, "/nocontent", 10) == 0) {
+    /* the framing fields are the server's: a handler cannot set them */
+    if (httpd_header(c, "Content-Length", "5") != HTTPD_EINVAL ||
+        httpd_header(c, "transfer-encoding", "chunked") != HTTPD_EINVAL ||
+        httpd_header(c, "X-Ok", "yes") != 0)
+      return httpd_respond(c, 500, "text/plain", "header check\n", 13);
+    if ((rc = httpd_begin(c, 204, 5)) != 0)  /* a length on 204 is ignored */
+      return rc;
     return httpd_end(c);
   }
   return httpd_static(c, req, arg);

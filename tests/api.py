@@ -227,6 +227,18 @@ def main():
            "HEAD of a streamed response sends no chunk, and the next request is answered")
         s.close()
 
+        st, h, body, _ = request(port, b"GET /fail HTTP/1.1\r\nHost: x\r\n\r\n")
+        ok(st == 500 and body == b"500 Internal Server Error\n" and h.get("connection") == "close",
+           "a handler returning -1 gets a 500 (not an empty reply)")
+        s = conn(port)
+        s.sendall(b"GET /nocontent HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        st1, h1, b1, rest = read_response(s)
+        st2, _, b2, _ = read_response(s, rest)
+        s.close()
+        ok(st1 == 204 and "content-length" not in h1 and h1.get("x-ok") == "yes" and
+           st2 == 200 and b2 == b"Hello, world!\n",
+           "framing fields refused to handlers; 204 with a length keeps the connection framed")
+
         # keep-alive after a handler response; the server is still up
         s = conn(port)
         for i in range(3):

@@ -501,6 +501,11 @@ def build_fixture(base):
     os.symlink(outside, os.path.join(root, "outdir"))
     os.symlink("../outside/secret.txt", os.path.join(root, "rel.txt"))
     os.symlink("loop", os.path.join(root, "loop"))
+    os.symlink(".hidden", os.path.join(root, "tohidden"))     # a name that hides a dotfile
+    with open(os.path.join(root, "wed.txt"), "wb") as f:
+        f.write(b"0123456789")
+    os.chmod(os.path.join(root, "wed.txt"), 0o644)
+    os.utime(os.path.join(root, "wed.txt"), (WED, WED))
     for d in (root, outside, root + "/sub", root + "/empty", root + "/.git"):
         os.chmod(d, 0o755)
     return root
@@ -509,6 +514,8 @@ def build_fixture(base):
 # ---------------------------------------------------------------- cases
 CASES = []
 ENV = {}
+WED = 1763467200            # Wed, 18 Nov 2025 12:00:00 GMT: an HTTP-date starting with 'W'
+
 
 
 def case(fn):
@@ -1246,6 +1253,64 @@ def t_idle_timeout(t):
         el = time.monotonic() - t0
         t.ok(closed and extra == b"", "idle keep-alive connection closed by server, nothing sent (%.1fs)" % el, extra)
         t.ok(IDLE - 1.0 <= el <= IDLE + 1.0, "idle close happens after about -t %d s (%.1fs)" % (IDLE, el))
+    finally:
+        c.close()
+
+
+@case
+def t_review_fixes(t):
+    """Cases found by review: each once answered wrongly."""
+    P = ENV["port"]
+    res = talk(P, req(b"/tohidden", close=True))
+    t.ok(res.r is not None and res.r.status == 404 and b"dotfile" not in res.r.body,
+         "a symlink that names a dotfile -> 404", res.summary())
+    res = talk(P, req(b"/a.txt", headers=(b"Range: bytes=1000-",), close=True))
+    n = sum(1 for k, _ in res.r.headers if k.lower() == "content-type") if res.r else -1
+    t.ok(res.r is not None and res.r.status == 416 and n == 1, "416 carries exactly one Content-Type (%d)" % n,
+         res.summary())
+    res = talk(P, req(b"/wed.txt", headers=(b"Range: bytes=2-4",
+                                            b"If-Range: Wed, 18 Nov 2025 12:00:00 GMT"), close=True))
+    t.ok(res.r is not None and res.r.status == 206 and res.r.body == b"234",
+         "If-Range with a Wednesday date equal to Last-Modified -> 206", res.summary())
+    res = talk(P, req(b"/wed.txt", headers=(b"Range: BYTES=0-0",), close=True))
+    t.ok(res.r is not None and res.r.status == 206 and res.r.body == b"0",
+         "range unit is case-insensitive (RFC 9110 14.1)", res.summary())
+    # empty lines after a response are not the start of a head: no 408 at -T
+    c = Raw(P, timeout=IDLE + 3)
+    try:
+        c.send(req(b"/a.txt") + b"\r\n")
+        r = c.read_response()
+        t0 = time.monotonic()
+        closed, extra = c.wait_closed(IDLE + 2.5)
+        el = time.monotonic() - t0
+        t.ok(r is not None and r.status == 200 and closed and extra == b"" and el >= IDLE - 1.0,
+             "a CRLF after a keep-alive request keeps the connection idle: closed at -t, no 408 "
+             "(%.1fs)" % el, extra)
+    finally:
+        c.close()
+    # a body trickled after an answered request: one deadline for the whole drain
+    c = Raw(P, timeout=IDLE + 6)
+    try:
+        c.send(req(b"/a.txt", headers=(b"Content-Length: 100000",)))
+        r = c.read_response()
+        t0 = time.monotonic()
+        closed = False
+        while time.monotonic() - t0 < IDLE + 4 and not closed:
+            if not c.send(b"x"):
+                closed = True
+                break
+            try:
+                c.s.settimeout(0.5)
+                d = c.s.recv(4096)
+                if d == b"":
+                    closed = True
+            except socket.timeout:
+                pass
+            except OSError:
+                closed = True
+        el = time.monotonic() - t0
+        t.ok(r is not None and r.status == 200 and closed and el <= IDLE + 2.5,
+             "a body trickled byte by byte is cut off at one -t deadline (%.1fs)" % el)
     finally:
         c.close()
 
