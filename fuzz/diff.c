@@ -755,7 +755,8 @@ framing_field_htab(const struct ctx *c)
 }
 
 /* T-CONN-LIST: a Connection list with an empty element ("a,, close"), an
-** element starting with a non-token byte, or an element that is a proper
+** element starting with or holding a non-token byte ("close \xa4b"), or an
+** element that is a proper
 ** prefix of close, keep-alive or upgrade ("cl, close"): http_parser 2.9 loses
 ** the members after it.  A recipient must
 ** skip empty elements (RFC 9110 5.6.1) and match whole tokens; we do. */
@@ -782,6 +783,9 @@ connection_list_quirk(const struct ctx *c)
         return 1;
       if (en > 0 && !p_tchar((unsigned char)e[0]))
         return 1;                   /* they ignore the rest of the field */
+      for (j = 0; j < en; j++)
+        if (!p_tchar((unsigned char)e[j]))
+          return 1;                 /* junk inside an element ("close <x>"): the same */
       for (j = 0; j < 3; j++)
         if (en > 0 && en < strlen(known[j]) && p_ieq(e, en, "") == 0) {
           size_t q;
