@@ -202,6 +202,15 @@ afl_one() {
         [ -f "$f" ] || continue
         base=$(basename "$f" | cut -c1-9 | tr ':' '-')
         dst="fuzz/findings/$h/afl-$inst-$kind-$base"
+        if [ "$kind" = hangs ] && [ ! -e "$dst" ]; then
+          # a "hang" is often a loaded machine (two instances per core): it
+          # counts only if the ASan binary still takes over 10 s on its own
+          timeout 10 "$B/$h-afl-asan$SUF" "$f" > /dev/null 2>&1
+          if [ $? -ne 124 ]; then
+            echo "# afl $h: $inst timeout $(basename "$f") not reproduced (machine load), dropped"
+            continue
+          fi
+        fi
         if [ ! -e "$dst" ]; then
           cp "$f" "$dst"
           found=$((found + 1))
