@@ -471,9 +471,12 @@ def diff_seeds():
 
 def write(name, seeds):
     d = os.path.join(CORPUS, name)
-    if os.path.isdir(d):
-        shutil.rmtree(d)
-    os.makedirs(d)
+    # the seeds are ours to rewrite; "min-*" files are what campaigns found,
+    # merged with libFuzzer -merge=1 (fuzz/README.md), and stay
+    os.makedirs(d, exist_ok=True)
+    for f in os.listdir(d):
+        if not f.startswith("min-"):
+            os.unlink(os.path.join(d, f))
     for k, v in sorted(seeds.items()):
         with open(os.path.join(d, k), "wb") as f:
             f.write(v)

@@ -90,7 +90,10 @@ run unit "$B/unit"
 run unit-small "$B/unit-small"
 # every stored fuzz input (corpus/ and corpus/regressions/) through the
 # harnesses' gcc replayers, under ASan+UBSan
-run fuzz-replay sh fuzz/run.sh replay
+# (the replayers always carry the sanitizers: once is enough)
+if [ -z "${SANITIZER:-}" ]; then
+  run fuzz-replay sh fuzz/run.sh replay
+fi
 for t in e2e api lineage; do
   if [ -f "tests/$t.py" ]; then
     run "$t" python3 "tests/$t.py"
