@@ -59,18 +59,6 @@ ref_is_vchar_or_ws(unsigned char c)         /* VCHAR, obs-text, SP, HTAB */
   return c == ' ' || c == '\t' || (c >= 0x21 && c != 0x7f);
 }
 
-static int
-ref_hexdigit(unsigned char c)
-{
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 /* chunk-size [ chunk-ext ] on p[0..n):  1*16HEXDIG
 **   chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] )
 **   ext-val   = token / quoted-string
@@ -80,8 +68,8 @@ ref_chunk_line(const char *p, size_t n, uint64_t *size)
 {
   size_t i = 0, digits = 0;
   uint64_t v = 0;
-  while (i < n && ref_hexdigit((unsigned char)p[i]) >= 0) {
-    v = v * 16 + (uint64_t)ref_hexdigit((unsigned char)p[i]);
+  while (i < n && fuzz_hexval((unsigned char)p[i]) >= 0) {
+    v = v * 16 + (uint64_t)fuzz_hexval((unsigned char)p[i]);
     i++;
     digits++;
   }

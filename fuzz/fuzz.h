@@ -74,4 +74,18 @@ fuzz_rand(uint32_t *s)
   return *s = x;
 }
 
+/* The value of a hex digit, or -1: for the reference decoders, which must not
+** share code with the parser they check. */
+static inline int
+fuzz_hexval(unsigned char c)
+{
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
 #endif /* FUZZ_H */

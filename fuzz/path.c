@@ -22,18 +22,6 @@
 #include "../httpd.c"
 #include "fuzz.h"
 
-static int
-ref_hex(unsigned char c)
-{
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 /* The reference.  Writes the result (unbounded) to out, returns its length or
 ** HTTPD_EBADPATH; *need is the room an in-place algorithm needs: the longest
 ** prefix of named segments (with the '/' after the last one when more input
@@ -62,10 +50,10 @@ ref_normalize(const char *p, size_t n, char *out, size_t *need)
       unsigned char c = (unsigned char)p[i];
       if (c == '%') {
         if (i + 2 >= n ||
-            ref_hex((unsigned char)p[i + 1]) < 0 || ref_hex((unsigned char)p[i + 2]) < 0)
+            fuzz_hexval((unsigned char)p[i + 1]) < 0 || fuzz_hexval((unsigned char)p[i + 2]) < 0)
           return HTTPD_EBADPATH;
-        c = (unsigned char)(ref_hex((unsigned char)p[i + 1]) * 16 +
-                            ref_hex((unsigned char)p[i + 2]));
+        c = (unsigned char)(fuzz_hexval((unsigned char)p[i + 1]) * 16 +
+                            fuzz_hexval((unsigned char)p[i + 2]));
         if (c == '/')
           return HTTPD_EBADPATH;
         i += 3;
