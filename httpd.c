@@ -849,6 +849,15 @@ struct resp_buf {
 };
 
 static void
+resp_init(struct resp_buf *b, char *p, size_t cap)
+{
+  b->p = p;
+  b->n = 0;
+  b->cap = cap;
+  b->err = 0;
+}
+
+static void
 resp_put(struct resp_buf *b, const char *s, size_t n)
 {
   if (b->err || n > b->cap - b->n) {
@@ -1001,6 +1010,17 @@ resp_parse_date(const char *p, size_t n, int64_t *t)
     return -1;
   *t = resp_days(year, mon + 1, v[0]) * 86400 + v[2] * 3600 + v[3] * 60 + sec;
   return 0;
+}
+
+/* Formats the size line of a chunk of n bytes ("1a\r\n") into line. */
+static size_t
+resp_chunk_line(char line[24], uint64_t n)
+{
+  struct resp_buf b;
+  resp_init(&b, line, 24);
+  resp_putx(&b, n);
+  resp_put(&b, "\r\n", 2);
+  return b.n;
 }
 
 /* Formats a response head into b.  conn: 0 no Connection field, 1 "close",
@@ -1298,10 +1318,7 @@ httpd_begin(struct httpd_conn *c, int status, int64_t length)
   if (srv_stop || (c->req != NULL && c->req->expect_continue && !c->continue_sent))
     c->keep_alive = 0;               /* an unsent body may never come: close */
   conn = !c->keep_alive ? 1 : (c->req != NULL && c->req->minor == 0 ? 2 : 0);
-  b.p = c->head;
-  b.n = 0;
-  b.cap = sizeof c->head;
-  b.err = 0;
+  resp_init(&b, c->head, sizeof c->head);
   resp_head(&b, status, (int64_t)time(NULL), c->hdr, c->hdr_len, length,
             c->out_chunked, conn);
   if (b.err)
@@ -1316,21 +1333,14 @@ conn_send(struct httpd_conn *c, const void *p, size_t n, int chunk)
 {
   struct iovec v[4];
   char line[24];
-  struct resp_buf b;
   int k = 0, rc;
   if (c->head_pending > 0) {
     v[k].iov_base = c->head;
     v[k++].iov_len = c->head_pending;
   }
   if (chunk && n > 0) {
-    b.p = line;
-    b.n = 0;
-    b.cap = sizeof line;
-    b.err = 0;
-    resp_putx(&b, (uint64_t)n);
-    resp_put(&b, "\r\n", 2);
     v[k].iov_base = line;
-    v[k++].iov_len = b.n;
+    v[k++].iov_len = resp_chunk_line(line, (uint64_t)n);
   }
   if (n > 0) {
     v[k].iov_base = (void *)(uintptr_t)p;
@@ -1378,18 +1388,11 @@ httpd_sendfile(struct httpd_conn *c, int fd, int64_t off, int64_t n)
   if (c->out_chunked) {
     /* head + size line now, data, then the CRLF ending the chunk */
     char line[24];
-    struct resp_buf b;
     struct iovec v[2];
-    b.p = line;
-    b.n = 0;
-    b.cap = sizeof line;
-    b.err = 0;
-    resp_putx(&b, (uint64_t)n);
-    resp_put(&b, "\r\n", 2);
     v[0].iov_base = c->head;
     v[0].iov_len = c->head_pending;
     v[1].iov_base = line;
-    v[1].iov_len = b.n;
+    v[1].iov_len = resp_chunk_line(line, (uint64_t)n);
     c->head_pending = 0;
     rc = io_writev(c->fd, v, 2);
     if (rc == 0)
@@ -1462,10 +1465,7 @@ conn_status_page(struct httpd_conn *c, int status)
 {
   char body[64];
   struct resp_buf b;
-  b.p = body;
-  b.n = 0;
-  b.cap = sizeof body;
-  b.err = 0;
+  resp_init(&b, body, sizeof body);
   resp_putu(&b, (uint64_t)status);
   resp_puts(&b, " ");
   resp_puts(&b, httpd_reason(status));
@@ -1586,10 +1586,7 @@ conn_log(struct httpd_conn *c, const struct httpd_request *req, int status)
   int fd = c->cfg->log_fd == 0 ? 1 : c->cfg->log_fd;
   if (fd < 0)
     return;
-  b.p = line;
-  b.n = 0;
-  b.cap = sizeof line - 1;           /* room for the newline */
-  b.err = 0;
+  resp_init(&b, line, sizeof line - 1);   /* room for the newline */
   resp_puts(&b, c->peer);
   resp_puts(&b, " - - [");
   resp_date(&b, (int64_t)time(NULL), 1);
@@ -1846,6 +1843,21 @@ static_hidden(const char *rel)
   }
 }
 
+/* The document root resolved once per process (a keep-alive child asks for
+** it on every request).  Returns NULL if it cannot be resolved. */
+static const char *
+static_root(const char *arg)
+{
+  static const char *for_arg;
+  static char *resolved;
+  if (resolved == NULL || for_arg != arg) {
+    free(resolved);
+    resolved = realpath(arg, NULL);
+    for_arg = arg;
+  }
+  return resolved;
+}
+
 /* Resolves root + "/" + rel with realpath(3) and checks that the result is
 ** inside the (already resolved) root.  Returns a malloc'ed path, or NULL with
 ** *status set (404 missing or outside, 403 forbidden, 500 otherwise). */
@@ -1971,7 +1983,8 @@ httpd_static(struct httpd_conn *c, const struct httpd_request *req, void *arg)
   char rel[HTTPD_MAX_PATH + 16], etag[64], lm[40], cr[96];
   struct resp_buf b;
   const struct httpd_header *h, *ims, *inm;
-  char *root = NULL, *real = NULL;
+  const char *root;
+  char *real = NULL;
   struct stat st;
   int n, status = 0, fd = -1, rc = 0, r;
   int64_t mtime, first = 0, last = -1, size;
@@ -1985,7 +1998,7 @@ httpd_static(struct httpd_conn *c, const struct httpd_request *req, void *arg)
     return n;                        /* LOG: unsafe path (400) or too long (414) */
   if (static_hidden(rel))
     return conn_status_page(c, 404); /* LOG: dotfile */
-  root = realpath(arg != NULL ? (const char *)arg : ".", NULL);
+  root = static_root(arg != NULL ? (const char *)arg : ".");
   if (root == NULL)
     return HTTPD_ESYS;
   real = static_resolve(root, rel, &status);
@@ -1998,10 +2011,7 @@ httpd_static(struct httpd_conn *c, const struct httpd_request *req, void *arg)
   if (S_ISDIR(st.st_mode)) {
     if (n > 0 && rel[n - 1] != '/') {
       char loc[HTTPD_MAX_PATH * 3 + 16];
-      b.p = loc;
-      b.n = 0;
-      b.cap = sizeof loc - 1;
-      b.err = 0;
+      resp_init(&b, loc, sizeof loc - 1);
       resp_puts(&b, "/");
       static_put_encoded(&b, rel);
       resp_puts(&b, "/");
@@ -2045,10 +2055,7 @@ httpd_static(struct httpd_conn *c, const struct httpd_request *req, void *arg)
   }
   size = (int64_t)st.st_size;
   mtime = (int64_t)st.st_mtime;
-  b.p = etag;
-  b.n = 0;
-  b.cap = sizeof etag - 1;
-  b.err = 0;
+  resp_init(&b, etag, sizeof etag - 1);
   resp_puts(&b, "\"");
   resp_putx(&b, (uint64_t)st.st_ino);
   resp_puts(&b, "-");
@@ -2057,9 +2064,7 @@ httpd_static(struct httpd_conn *c, const struct httpd_request *req, void *arg)
   resp_putx(&b, (uint64_t)mtime);
   resp_puts(&b, "\"");
   etag[b.n] = '\0';
-  b.p = lm;
-  b.n = 0;
-  b.cap = sizeof lm - 1;
+  resp_init(&b, lm, sizeof lm - 1);
   resp_date(&b, mtime, 0);
   lm[b.n] = '\0';
   httpd_header(c, "Last-Modified", lm);
@@ -2091,9 +2096,7 @@ httpd_static(struct httpd_conn *c, const struct httpd_request *req, void *arg)
       r = 0;
     }
   }
-  b.p = cr;
-  b.n = 0;
-  b.cap = sizeof cr - 1;
+  resp_init(&b, cr, sizeof cr - 1);
   resp_puts(&b, "bytes ");
   if (r < 0) {
     resp_puts(&b, "*/");
@@ -2134,7 +2137,6 @@ done:
   if (fd >= 0)
     close(fd);
   free(real);
-  free(root);
   return rc;
 }
 
@@ -2242,12 +2244,24 @@ struct srv_kids {
   int cap, live;
 };
 
+/* Drops pid from the table of live children (an adopted orphan is not in it). */
+static void
+srv_forget(struct srv_kids *k, pid_t pid)
+{
+  int i;
+  for (i = 0; i < k->live; i++)
+    if (k->pid[i] == pid) {
+      k->pid[i] = k->pid[--k->live];
+      return;
+    }
+}
+
 /* Reaps every child that has exited (and adopted orphans when PID 1):
 ** waitpid(-1, WNOHANG) until nothing is left, because signals coalesce. */
 static void
 srv_reap(struct srv_kids *k)
 {
-  int saved = errno, st, i;
+  int saved = errno, st;
   pid_t p;
   srv_chld = 0;
   while ((p = waitpid(-1, &st, WNOHANG)) != 0) {
@@ -2256,11 +2270,7 @@ srv_reap(struct srv_kids *k)
         continue;
       break;                         /* ECHILD: none left */
     }
-    for (i = 0; i < k->live; i++)
-      if (k->pid[i] == p) {
-        k->pid[i] = k->pid[--k->live];
-        break;
-      }
+    srv_forget(k, p);
   }
   errno = saved;
 }
@@ -2456,11 +2466,7 @@ httpd_serve(const struct httpd_config *user, int lfd)
       continue;
     if (p < 0)
       break;
-    for (i = 0; i < kids.live; i++)
-      if (kids.pid[i] == p) {
-        kids.pid[i] = kids.pid[--kids.live];
-        break;
-      }
+    srv_forget(&kids, p);
   }
   srv_reap(&kids);
   sigaction(SIGCHLD, &old_chld, NULL);   /* give the embedding program its */
