@@ -40,6 +40,10 @@ $(B)/httpd: httpd.c httpd.h
 	@mkdir -p $(B)
 	$(CC) $(WARN) $(CFLAGS) $(SAN) -o $@ httpd.c
 
+$(B)/httpd-walk: httpd.c httpd.h
+	@mkdir -p $(B)
+	$(CC) $(WARN) $(CFLAGS) $(SAN) -DHTTPD_NO_OPENAT2 -o $@ httpd.c
+
 $(B)/hello: examples/hello.c httpd.c httpd.h
 	@mkdir -p $(B)
 	$(CC) $(WARN) $(CFLAGS) $(SAN) -DHTTPD_NO_MAIN -o $@ examples/hello.c httpd.c
@@ -52,7 +56,7 @@ $(B)/unit-small: tests/unit.c httpd.c httpd.h
 	@mkdir -p $(B)
 	$(CC) $(WARN) $(CFLAGS) $(SAN) $(SMALL) -DHTTPD_NO_MAIN -o $@ tests/unit.c httpd.c
 
-test: $(B)/httpd $(B)/hello $(B)/unit $(B)/unit-small
+test: $(B)/httpd $(B)/httpd-walk $(B)/hello $(B)/unit $(B)/unit-small
 	B=$(B) SANITIZER="$(SANITIZER)" WARN="$(WARN)" sh tests/run.sh
 
 sanitize:

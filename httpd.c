@@ -12,6 +12,8 @@
 **   HTTPD_PURE_ONLY      compile only sections 1-3 (tables, parser)
 **   HTTPD_MAX_LINE, HTTPD_MAX_HEAD, HTTPD_MAX_HEADERS, HTTPD_MAX_CHUNK_LINE,
 **   HTTPD_MAX_TRAILER, HTTPD_MAX_PATH       parser limits (httpd.h)
+**   HTTPD_NO_OPENAT2     look files up with the portable openat(O_NOFOLLOW) walk
+**                        on Linux too (symlinks are then not followed)
 **   HTTPD_SANITIZE       children leave through exit() instead of _exit(), so
 **                        that LeakSanitizer runs in them (set by make SANITIZER=)
 **
@@ -1074,6 +1076,16 @@ resp_head(struct resp_buf *b, int status, int64_t now, const char *extra,
 #include <sys/wait.h>
 #if defined(__linux__)
 #include <sys/sendfile.h>
+#include <sys/syscall.h>
+#ifndef SYS_openat2
+#define SYS_openat2 437       /* Linux 5.6, the same number on every architecture */
+#endif
+struct io_open_how {          /* struct open_how of <linux/openat2.h> */
+  uint64_t flags, mode, resolve;
+};
+#define IO_RESOLVE_NO_MAGICLINKS 0x02
+#define IO_RESOLVE_NO_SYMLINKS   0x04
+#define IO_RESOLVE_BENEATH       0x08
 #endif
 
 /* Set by signal handlers; read by the server loop and by children. */
@@ -1843,54 +1855,206 @@ static_hidden(const char *rel)
   }
 }
 
-/* The document root resolved once per process (a keep-alive child asks for
-** it on every request).  Returns NULL if it cannot be resolved. */
-static const char *
-static_root(const char *arg)
+/* ---- lookup beneath the document root ---- */
+
+void
+httpd_root_close(struct httpd_root *root)
 {
-  static const char *for_arg;
-  static char *resolved;
-  if (resolved == NULL || for_arg != arg) {
-    free(resolved);
-    resolved = realpath(arg, NULL);
-    for_arg = arg;
-  }
-  return resolved;
+  if (root->fd >= 0)
+    close(root->fd);
+  free(root->path);
+  root->fd = -1;
+  root->path = NULL;
+  root->len = 0;
 }
 
-/* Resolves root + "/" + rel with realpath(3) and checks that the result is
-** inside the (already resolved) root.  Returns a malloc'ed path, or NULL with
-** *status set (404 missing or outside, 403 forbidden, 500 otherwise). */
-static char *
-static_resolve(const char *root, const char *rel, int *status)
+int
+httpd_root_open(struct httpd_root *root, const char *dir)
 {
-  size_t rn = strlen(root), ln = strlen(rel);
-  char *full = malloc(rn + ln + 2), *real;
-  if (full == NULL) {
-    *status = 500;
-    return NULL;
+  struct stat st;
+  int e;
+  root->fd = -1;
+  root->len = 0;
+  root->path = realpath(dir, NULL);
+  if (root->path == NULL)
+    return HTTPD_ESYS;
+  root->fd = open(root->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (root->fd < 0 || fstat(root->fd, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    e = root->fd < 0 ? errno : ENOTDIR;
+    httpd_root_close(root);
+    errno = e;
+    return HTTPD_ESYS;
   }
-  memcpy(full, root, rn);
-  full[rn] = '/';
-  memcpy(full + rn + 1, rel, ln + 1);
-  real = realpath(full, NULL);
-  free(full);
-  if (real == NULL) {
-    *status = errno == EACCES ? 403 : errno == ENOMEM ? 500 : 404;
-    return NULL;
+  root->len = strcmp(root->path, "/") == 0 ? 0 : strlen(root->path);
+  return 0;
+}
+
+/* Maps the errno of a failed open to the status a client is told. */
+static int
+static_errno_status(int e)
+{
+  if (e == EACCES || e == EPERM)
+    return 403;                      /* LOG: 501 not permitted (mode, directory search) */
+  if (e == EMFILE || e == ENFILE || e == ENOMEM || e == EAGAIN)
+    return 503;                      /* LOG: 502 out of descriptors or memory */
+  return 404;                        /* ENOENT, ENOTDIR, ELOOP, EXDEV... */
+}
+
+/* The portable lookup: rel one segment at a time, each openat(O_NOFOLLOW)
+** relative to the directory opened before it, starting at the root
+** descriptor.  Symlinks are not followed here (ELOOP: 404).  Returns the
+** descriptor or -1 with errno set. */
+static int
+static_walk(int rootfd, const char *rel, int flags)
+{
+  char seg[256];
+  const char *p = rel, *slash;
+  int dir = rootfd, fd, e;
+  if (*p == '\0')
+    return openat(rootfd, ".", flags);
+  for (;;) {
+    size_t n;
+    int last;
+    slash = strchr(p, '/');
+    n = slash != NULL ? (size_t)(slash - p) : strlen(p);
+    last = slash == NULL || slash[1] == '\0';
+    if (n >= sizeof seg) {
+      fd = -1;
+      e = ENAMETOOLONG;
+    } else {
+      memcpy(seg, p, n);
+      seg[n] = '\0';
+      fd = openat(dir, seg, O_NOFOLLOW | (last ? flags : O_RDONLY | O_CLOEXEC) |
+                            (last && slash == NULL ? 0 : O_DIRECTORY));
+      e = errno;
+    }
+    if (dir != rootfd)
+      close(dir);
+    if (fd < 0 || last) {
+      errno = e;
+      return fd;
+    }
+    dir = fd;
+    p = slash + 1;
   }
-  if (!(rn == 1 && root[0] == '/') &&
-      (strncmp(real, root, rn) != 0 || (real[rn] != '/' && real[rn] != '\0'))) {
-    free(real);
-    *status = 404;                   /* LOG: symlink leads out of the root */
-    return NULL;
+}
+
+#if defined(__linux__) && !defined(HTTPD_NO_OPENAT2)
+/* openat2(2) without a libc wrapper (glibc has none); retries EAGAIN, which
+** the kernel returns when a rename raced a RESOLVE_BENEATH lookup. */
+static int
+static_openat2(int dirfd, const char *rel, int flags, uint64_t resolve)
+{
+  struct io_open_how how;
+  long r;
+  int tries = 0;
+  memset(&how, 0, sizeof how);
+  how.flags = (uint64_t)(unsigned)flags;
+  how.resolve = resolve;
+  do
+    r = syscall(SYS_openat2, dirfd, rel, &how, sizeof how);
+  while (r < 0 && (errno == EINTR || (errno == EAGAIN && ++tries < 16)));
+  return (int)r;
+}
+
+/* 1 if descriptor fd, opened through a symlink, is beneath root and no
+** segment of its path starts with '.': the dotfile rule applied to what was
+** actually opened, read back from /proc/self/fd (no /proc: refused). */
+static int
+static_opened_ok(const struct httpd_root *root, int fd)
+{
+  char link[40], got[PATH_MAX];
+  struct resp_buf b;
+  ssize_t n;
+  const char *tail;
+  resp_init(&b, link, sizeof link - 1);
+  resp_puts(&b, "/proc/self/fd/");
+  resp_putu(&b, (uint64_t)fd);
+  link[b.n] = '\0';
+  n = readlink(link, got, sizeof got - 1);
+  if (n <= 0 || (size_t)n >= sizeof got - 1)
+    return 0;
+  got[n] = '\0';
+  if (strncmp(got, root->path, root->len) != 0)
+    return 0;
+  tail = got + root->len;
+  if (*tail == '\0')
+    return 1;
+  return *tail == '/' && !static_hidden(tail + 1);
+}
+#endif
+
+/* Opens the normalized relative path rel (no "." or ".." segment, no
+** dotfile: httpd_path_normalize and static_hidden have run) beneath root.
+** Nothing outside the root is ever opened: not through a symlink, not when a
+** rename swaps a directory for a symlink during the lookup (the kernel
+** resolves beneath root->fd; where it cannot, no symlink is followed).
+** Returns the descriptor with *st filled (fstat of what was opened), or a
+** negative HTTP status: -404 missing, outside or hidden, -403 not permitted,
+** -503 out of descriptors, -500 otherwise. */
+static int
+static_open(const struct httpd_root *root, const char *rel, struct stat *st)
+{
+  int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;  /* FIFOs never block */
+  int fd;
+#if defined(__linux__) && !defined(HTTPD_NO_OPENAT2)
+  const char *name = rel[0] != '\0' ? rel : ".";
+  /* Fast path, no symlink anywhere: what was opened is rel itself. */
+  fd = static_openat2(root->fd, name, flags, IO_RESOLVE_BENEATH |
+                      IO_RESOLVE_NO_SYMLINKS | IO_RESOLVE_NO_MAGICLINKS);
+  if (fd < 0 && errno == ELOOP) {
+    /* a symlink on the way: follow it, within the root only, then judge
+    ** the path of what was opened */
+    fd = static_openat2(root->fd, name, flags, IO_RESOLVE_BENEATH |
+                        IO_RESOLVE_NO_MAGICLINKS);
+    if (fd >= 0 && !static_opened_ok(root, fd)) {
+      close(fd);
+      return -404;                   /* LOG: 503 symlink to a dotfile or out of the root */
+    }
   }
-  if (static_hidden(real + rn + (real[rn] == '/'))) {
-    free(real);
-    *status = 404;                   /* LOG: symlink leads to a dotfile */
-    return NULL;
+  if (fd < 0 && errno == EXDEV)
+    return -404;                     /* LOG: 504 symlink leads out of the root */
+  if (fd < 0 && (errno == ENOSYS || errno == EPERM))
+    fd = static_walk(root->fd, rel, flags);   /* no openat2 (old kernel, seccomp) */
+#else
+  fd = static_walk(root->fd, rel, flags);
+#endif
+  if (fd < 0)
+    return -static_errno_status(errno);
+  if (fstat(fd, st) != 0) {
+    close(fd);
+    return -500;
   }
-  return real;
+  return fd;
+}
+
+/* Locates what rel names: a regular file, or a directory's index.html
+** (appended to rel, whose buffer holds cap bytes).  Returns the descriptor
+** with *st filled, or a negative status: -301 for a directory named without
+** its trailing slash (rel unchanged), -403 for a directory without index or
+** something not a regular file, -414 when "index.html" does not fit. */
+static int
+static_locate(const struct httpd_root *root, char *rel, size_t n, size_t cap,
+              struct stat *st)
+{
+  int fd = static_open(root, rel, st);
+  if (fd < 0 || !S_ISDIR(st->st_mode))
+    goto check;
+  close(fd);
+  if (n > 0 && rel[n - 1] != '/')
+    return -301;
+  if (n + sizeof "index.html" > cap)
+    return -414;
+  memcpy(rel + n, "index.html", sizeof "index.html");
+  fd = static_open(root, rel, st);
+  if (fd == -404)
+    return -403;                     /* LOG: 505 directory without index */
+check:
+  if (fd >= 0 && !S_ISREG(st->st_mode)) {
+    close(fd);
+    return -403;                     /* LOG: 506 not a regular file */
+  }
+  return fd;
 }
 
 /* Percent-encodes rel into b for a Location field ('/' kept). */
@@ -1940,6 +2104,8 @@ static_etag_match(const char *p, size_t n, const char *etag)
 /* Parses a Range value against size.  Returns 1 with [*first, *last] for a
 ** single satisfiable range, 0 to ignore the field (malformed, or several
 ** ranges: the full body is sent), -1 if unsatisfiable (416). */
+#define STATIC_POS_MAX ((uint64_t)1 << 62)
+
 static int
 static_range(const char *p, size_t n, int64_t size, int64_t *first, int64_t *last)
 {
@@ -1947,18 +2113,14 @@ static_range(const char *p, size_t n, int64_t size, int64_t *first, int64_t *las
   size_t i = 6, da = 0, db = 0;
   if (n < 7 || !parse_ieq(p, 6, "bytes="))
     return 0;
-  for (; i < n && IS(CC_DIGIT, p[i]); i++, da++) {
-    if (da == 18)
-      return 0;
-    a = a * 10 + (uint64_t)(p[i] - '0');
-  }
+  /* positions saturate at 2^62: a last position beyond the end is clamped
+  ** (RFC 9110 14.1.2) however many digits it has, a first one is past it */
+  for (; i < n && IS(CC_DIGIT, p[i]); i++, da++)
+    a = a >= STATIC_POS_MAX / 10 ? STATIC_POS_MAX : a * 10 + (uint64_t)(p[i] - '0');
   if (i == n || p[i] != '-')
     return 0;
-  for (i++; i < n && IS(CC_DIGIT, p[i]); i++, db++) {
-    if (db == 18)
-      return 0;
-    b = b * 10 + (uint64_t)(p[i] - '0');
-  }
+  for (i++; i < n && IS(CC_DIGIT, p[i]); i++, db++)
+    b = b >= STATIC_POS_MAX / 10 ? STATIC_POS_MAX : b * 10 + (uint64_t)(p[i] - '0');
   if (i != n || (da == 0 && db == 0))
     return 0;                        /* junk, several ranges, or "-" */
   if (da == 0) {                     /* suffix: last b bytes */
@@ -1977,87 +2139,44 @@ static_range(const char *p, size_t n, int64_t size, int64_t *first, int64_t *las
   return 1;
 }
 
-int
-httpd_static(struct httpd_conn *c, const struct httpd_request *req, void *arg)
+/* Answers 301 to rel + "/" (and the query), for a directory named without
+** its trailing slash. */
+static int
+static_redirect(struct httpd_conn *c, const struct httpd_request *req, const char *rel)
 {
-  char rel[HTTPD_MAX_PATH + 16], etag[64], lm[40], cr[96];
+  char loc[HTTPD_MAX_PATH * 3 + 16];
+  struct resp_buf b;
+  resp_init(&b, loc, sizeof loc - 1);
+  resp_puts(&b, "/");
+  static_put_encoded(&b, rel);
+  resp_puts(&b, "/");
+  if (req->query.p != NULL) {
+    resp_puts(&b, "?");
+    resp_put(&b, req->query.p, req->query.n);
+  }
+  if (b.err || b.n > sizeof c->hdr - 256)
+    return HTTPD_EURILONG;           /* LOG: 507 Location would not fit the head */
+  loc[b.n] = '\0';
+  if (httpd_header(c, "Location", loc) != 0)
+    return HTTPD_EURILONG;           /* LOG: 508 Location does not fit the response head */
+  return conn_status_page(c, 301);
+}
+
+/* Sends the open regular file fd (*st) as the answer to req: validators,
+** conditional requests (304), one byte range (206, 416), the body. */
+static int
+static_send(struct httpd_conn *c, const struct httpd_request *req, int fd,
+            const struct stat *st, const char *type)
+{
+  char etag[64], lm[40], cr[96];
   struct resp_buf b;
   const struct httpd_header *h, *ims, *inm;
-  const char *root;
-  char *real = NULL;
-  struct stat st;
-  int n, status = 0, fd = -1, rc = 0, r;
-  int64_t mtime, first = 0, last = -1, size;
+  int r, rc;
+  int64_t mtime = (int64_t)st->st_mtime, size = (int64_t)st->st_size, first = 0, last = -1;
 
-  if (req->method != HTTPD_GET && req->method != HTTPD_HEAD) {
-    httpd_header(c, "Allow", "GET, HEAD");
-    return conn_status_page(c, 405);
-  }
-  n = httpd_path_normalize(req->path.p, req->path.n, rel, HTTPD_MAX_PATH + 1);
-  if (n < 0)
-    return n;                        /* LOG: unsafe path (400) or too long (414) */
-  if (static_hidden(rel))
-    return conn_status_page(c, 404); /* LOG: dotfile */
-  root = static_root(arg != NULL ? (const char *)arg : ".");
-  if (root == NULL)
-    return HTTPD_ESYS;
-  real = static_resolve(root, rel, &status);
-  if (real == NULL)
-    goto status;
-  if (stat(real, &st) != 0) {
-    status = errno == EACCES ? 403 : 404;
-    goto status;
-  }
-  if (S_ISDIR(st.st_mode)) {
-    if (n > 0 && rel[n - 1] != '/') {
-      char loc[HTTPD_MAX_PATH * 3 + 16];
-      resp_init(&b, loc, sizeof loc - 1);
-      resp_puts(&b, "/");
-      static_put_encoded(&b, rel);
-      resp_puts(&b, "/");
-      if (req->query.p != NULL) {
-        resp_puts(&b, "?");
-        resp_put(&b, req->query.p, req->query.n);
-      }
-      if (b.err || b.n > sizeof c->hdr - 256) {
-        rc = HTTPD_EURILONG;         /* LOG: Location would not fit the head */
-        goto done;
-      }
-      loc[b.n] = '\0';
-      if (httpd_header(c, "Location", loc) != 0) {
-        rc = HTTPD_EURILONG;         /* LOG: Location does not fit the response head */
-        goto done;
-      }
-      status = 301;
-      goto status;
-    }
-    if ((size_t)n + sizeof "index.html" > sizeof rel) {
-      rc = HTTPD_EURILONG;
-      goto done;
-    }
-    memcpy(rel + n, "index.html", sizeof "index.html");
-    free(real);
-    real = static_resolve(root, rel, &status);
-    if (real == NULL) {
-      if (status == 404)
-        status = 403;                /* LOG: directory without index */
-      goto status;
-    }
-  }
-  fd = open(real, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) {
-    status = errno == EACCES || errno == EPERM ? 403 : 404;
-    goto status;
-  }
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    status = 403;                    /* LOG: not a regular file */
-    goto status;
-  }
-  size = (int64_t)st.st_size;
-  mtime = (int64_t)st.st_mtime;
   resp_init(&b, etag, sizeof etag - 1);
   resp_puts(&b, "\"");
-  resp_putx(&b, (uint64_t)st.st_ino);
+  resp_putx(&b, (uint64_t)st->st_ino);
   resp_puts(&b, "-");
   resp_putx(&b, (uint64_t)size);
   resp_puts(&b, "-");
@@ -2072,16 +2191,12 @@ httpd_static(struct httpd_conn *c, const struct httpd_request *req, void *arg)
   inm = httpd_find_header(req, "If-None-Match");
   ims = httpd_find_header(req, "If-Modified-Since");
   if (inm != NULL) {
-    if (static_etag_match(inm->value.p, inm->value.n, etag)) {
-      status = 304;
-      goto status;
-    }
+    if (static_etag_match(inm->value.p, inm->value.n, etag))
+      goto not_modified;
   } else if (ims != NULL) {
     int64_t t;
-    if (resp_parse_date(ims->value.p, ims->value.n, &t) == 0 && mtime <= t) {
-      status = 304;
-      goto status;
-    }
+    if (resp_parse_date(ims->value.p, ims->value.n, &t) == 0 && mtime <= t)
+      goto not_modified;
   }
   httpd_header(c, "Accept-Ranges", "bytes");
   h = httpd_find_header(req, "Range");
@@ -2103,8 +2218,7 @@ httpd_static(struct httpd_conn *c, const struct httpd_request *req, void *arg)
     resp_putu(&b, (uint64_t)size);
     cr[b.n] = '\0';
     httpd_header(c, "Content-Range", cr);
-    status = 416;
-    goto status;
+    return conn_status_page(c, 416);
   }
   if (r > 0) {
     resp_putu(&b, (uint64_t)first);
@@ -2118,25 +2232,46 @@ httpd_static(struct httpd_conn *c, const struct httpd_request *req, void *arg)
     first = 0;
     last = size - 1;
   }
-  httpd_header(c, "Content-Type", static_type(real));
+  httpd_header(c, "Content-Type", type);
   rc = httpd_begin(c, r > 0 ? 206 : 200, last - first + 1);
   if (rc == 0)
     rc = httpd_sendfile(c, fd, first, last - first + 1);
   if (rc == 0)
     rc = httpd_end(c);
-  goto done;
-status:
-  if (status == 304) {
-    rc = httpd_begin(c, 304, -1);
-    if (rc == 0)
-      rc = httpd_end(c);
-  } else {
-    rc = conn_status_page(c, status);
+  return rc;
+not_modified:
+  rc = httpd_begin(c, 304, -1);
+  return rc == 0 ? httpd_end(c) : rc;
+}
+
+int
+httpd_static(struct httpd_conn *c, const struct httpd_request *req, void *arg)
+{
+  char rel[HTTPD_MAX_PATH + 16];
+  const struct httpd_root *root = arg;
+  struct stat st;
+  int n, fd, rc;
+
+  if (req->method != HTTPD_GET && req->method != HTTPD_HEAD) {
+    httpd_header(c, "Allow", "GET, HEAD");
+    return conn_status_page(c, 405);
   }
-done:
-  if (fd >= 0)
-    close(fd);
-  free(real);
+  if (root == NULL || root->fd < 0)
+    return HTTPD_EINVAL;
+  n = httpd_path_normalize(req->path.p, req->path.n, rel, HTTPD_MAX_PATH + 1);
+  if (n < 0)
+    return n;                        /* LOG: unsafe path (400) or too long (414) */
+  if (static_hidden(rel))
+    return conn_status_page(c, 404); /* LOG: dotfile */
+  fd = static_locate(root, rel, (size_t)n, sizeof rel, &st);
+  if (fd == -301)
+    return static_redirect(c, req, rel);
+  if (fd == -414)
+    return HTTPD_EURILONG;
+  if (fd < 0)
+    return conn_status_page(c, -fd);
+  rc = static_send(c, req, fd, &st, static_type(rel));
+  close(fd);
   return rc;
 }
 
@@ -2528,7 +2663,7 @@ main(int argc, char **argv)
   const char *val[sizeof opts / sizeof opts[0]] = { 0 };
   struct httpd_config cfg;
   struct stat st;
-  char *root;
+  struct httpd_root root;
   int i, k, lfd, port = 0, rc;
   int64_t v;
 
@@ -2589,12 +2724,11 @@ main(int argc, char **argv)
   }
   if (val[2] == NULL)
     val[2] = stat("www", &st) == 0 && S_ISDIR(st.st_mode) ? "www" : ".";
-  root = realpath(val[2], NULL);
-  if (root == NULL || stat(root, &st) != 0 || !S_ISDIR(st.st_mode)) {
-    fprintf(stderr, "httpd: document root '%s' is not a directory\n", val[2]);
+  if (httpd_root_open(&root, val[2]) != 0) {
+    fprintf(stderr, "httpd: document root '%s': %s\n", val[2], strerror(errno));
     return 1;
   }
-  cfg.handler_arg = root;
+  cfg.handler_arg = &root;
   if (val[8] != NULL && strcmp(val[8], "-") != 0) {
     cfg.log_fd = open(val[8], O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (cfg.log_fd < 0) {
@@ -2616,7 +2750,7 @@ main(int argc, char **argv)
   signal(SIGTERM, SIG_IGN);
   signal(SIGINT, SIG_IGN);
   rc = httpd_serve(&cfg, lfd);
-  free(root);
+  httpd_root_close(&root);
   if (rc < 0) {
     fprintf(stderr, "httpd: %s\n", httpd_strerror(rc));
     return 1;

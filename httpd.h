@@ -249,8 +249,26 @@ long httpd_read_body(struct httpd_conn *c, void *buf, size_t cap);
 /* The peer's address as text ("127.0.0.1", "::1"). */
 const char *httpd_peer(const struct httpd_conn *c);
 
-/* The built-in static file server as a handler: arg is the document root
-** (a NUL-terminated directory path).  GET and HEAD; see README.md. */
+/* A document root, opened once (before httpd_serve, so that every child
+** inherits it): a directory descriptor and the directory's resolved path.
+** Every file the handlers serve is opened relative to the descriptor and
+** beneath it (on Linux by openat2(RESOLVE_BENEATH)), so neither "..", nor a
+** symlink leading out, nor a rename racing the lookup reaches a file outside. */
+struct httpd_root {
+  int fd;                  /* O_DIRECTORY descriptor, close-on-exec; -1 when closed */
+  char *path;              /* realpath(3) of the directory (malloc'ed) */
+  size_t len;              /* strlen(path), 0 for "/" */
+};
+
+/* Opens dir as a document root into *root.  Returns 0, or HTTPD_ESYS (errno
+** set: the directory is missing, not a directory, or not readable); *root is
+** then closed.  Resolves symlinks in dir itself once, here. */
+int httpd_root_open(struct httpd_root *root, const char *dir);
+/* Closes the descriptor and frees the path (idempotent). */
+void httpd_root_close(struct httpd_root *root);
+
+/* The built-in static file server as a handler: arg is a struct httpd_root *
+** opened by httpd_root_open.  GET and HEAD; see README.md for the policy. */
 int httpd_static(struct httpd_conn *c, const struct httpd_request *req, void *arg);
 
 /* ==== 6. THE SERVER ==== */

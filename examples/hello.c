@@ -70,11 +70,16 @@ int
 main(int argc, char **argv)
 {
   struct httpd_config cfg;
+  struct httpd_root root;
   int port = 0, fd;
 
+  if (httpd_root_open(&root, "www") != 0) {  /* opened once, before serving */
+    perror("hello: www");
+    return 1;
+  }
   memset(&cfg, 0, sizeof cfg);       /* zeroed config: defaults */
   cfg.handler = hello;
-  cfg.handler_arg = "www";
+  cfg.handler_arg = &root;
   fd = httpd_listen("127.0.0.1", argc > 1 ? argv[1] : "8080", &port);
   if (fd < 0) {
     fprintf(stderr, "hello: %s\n", httpd_strerror(fd));

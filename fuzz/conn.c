@@ -132,6 +132,7 @@ static const struct fixture_file fixture[] = {
 #define NFIXTURE (sizeof fixture / sizeof fixture[0])
 
 static char fz_top[4096], fz_root[4200];
+static struct httpd_root fz_docroot;
 static pid_t fz_creator;
 
 static void
@@ -185,6 +186,7 @@ fixture_create(void)
     utimensat(AT_FDCWD, p, ts, AT_SYMLINK_NOFOLLOW);
   }
   snprintf(fz_root, sizeof fz_root, "%s/root", fz_top);
+  FUZZ_CHECK(httpd_root_open(&fz_docroot, fz_root) == 0, "open the fixture root");
 }
 
 /* ---- what the handler saw ---- */
@@ -559,7 +561,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     return 0;                          /* keep byte-by-byte runs quick */
   memset(&cfg, 0, sizeof cfg);
   cfg.handler = fz_handler;
-  cfg.handler_arg = fz_root;
+  cfg.handler_arg = &fz_docroot;
   cfg.log_fd = -1;
   cfg.idle_timeout = 1;
   cfg.head_timeout = 1;

@@ -94,11 +94,13 @@ run unit-small "$B/unit-small"
 if [ -z "${SANITIZER:-}" ]; then
   run fuzz-replay sh fuzz/run.sh replay
 fi
-for t in e2e api lineage; do
+for t in e2e api lineage race; do
   if [ -f "tests/$t.py" ]; then
     run "$t" python3 "tests/$t.py"
   fi
 done
+# the symlink race again on the portable lookup (openat(O_NOFOLLOW) walk)
+HTTPD="$B/httpd-walk" run race-walk python3 tests/race.py
 
 if [ -n "${SANITIZER:-}" ]; then
   if ls "$out/san" | grep -q .; then
