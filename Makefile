@@ -7,6 +7,8 @@
 #   make test SANITIZER=address,undefined    the same suite on an ASan+UBSan build
 #   make sanitize        shorthand for the line above
 #   make check           both of them, summed into one "N passed, N failed" line
+#                        (first `make deps` if run as root and something is missing)
+#   make deps            apt-get install what the suite needs (tests/deps.txt)
 #   make fuzz FUZZ_SECONDS=N, make coverage, make fuzz-msan: see fuzz/README.md
 #   make clean
 
@@ -69,7 +71,21 @@ check:
 clean:
 	rm -rf build httpd examples/hello
 
+# What the suite needs (the list: tests/deps.txt): apt-get update + install, as
+# root on Debian.  `make check` runs it first when it runs as root and
+# something is missing.
+deps:
+	@sh tests/deps.sh install
+
+# The small limits, for fuzz/run.sh and tests/run.sh (SMALL above is the one
+# definition).
+small-flags:
+	@echo '$(SMALL)'
+
+.PHONY: deps small-flags
+
 .PHONY: all test sanitize check clean
 
 # Fuzzing: fuzz-replay (part of make test), fuzz, coverage, fuzz-msan, fuzz-seeds.
 include fuzz/fuzz.mk
+include bench/bench.mk

@@ -46,7 +46,7 @@ int httpd_version(void);
 /* Most header fields in one request (and in one trailer section); 431 beyond.
 ** Changes the layout of struct httpd_request: build every unit with one value. */
 #ifndef HTTPD_MAX_HEADERS
-#define HTTPD_MAX_HEADERS 64
+#define HTTPD_MAX_HEADERS 128
 #endif
 /* Longest chunk-size line (size + extensions + CRLF) in a chunked body; 400 beyond. */
 #ifndef HTTPD_MAX_CHUNK_LINE
@@ -85,13 +85,23 @@ int httpd_version(void);
   X(IO,         -18, 500, "I/O error") \
   X(INVAL,      -19, 500, "invalid argument or state") \
   X(NOFORK,     -20, 503, "cannot fork: server busy") \
-  X(SYS,        -21, 500, "system call failed")
+  X(SYS,        -21, 500, "system call failed") \
+  X(HANDLER,    -22, 500, "handler failed") \
+  X(NOTFOUND,   -23, 404, "not found") \
+  X(FORBIDDEN,  -24, 403, "forbidden") \
+  X(STOPPED,    -25, 503, "server stopping or shedding load") \
+  X(BADGATEWAY, -26, 502, "malformed response from a CGI script") \
+  X(GWTIMEOUT,  -27, 504, "CGI script timed out") \
+  X(BUSY,       -28, 503, "too many connections from this address")
 
+/* Codes run from -1 down to HTTPD_ELAST without a gap. */
 enum httpd_error {
 #define HTTPD__ENUM(name, code, status, msg) HTTPD_E##name = code,
+#define HTTPD__COUNT(name, code, status, msg) + 1
   HTTPD_ERRORS(HTTPD__ENUM)
+  HTTPD_ELAST = -(0 HTTPD_ERRORS(HTTPD__COUNT))
+#undef HTTPD__COUNT
 #undef HTTPD__ENUM
-  HTTPD_ELAST = -21
 };
 
 /* Message for an error code (never NULL; "success" for codes >= 0, "unknown
@@ -142,6 +152,8 @@ struct httpd_request {
   int keep_alive;             /* 1 if the connection may serve another request */
   int expect_continue;        /* 1 if "Expect: 100-continue" came with a body (1.1) */
   size_t head_len;            /* bytes of the head, final CRLF included */
+  int site;                   /* on failure: the rejection site, the number after
+                                 "LOG:" in httpd.c (also written to the access log) */
   size_t nheaders;
   struct httpd_header headers[HTTPD_MAX_HEADERS];
 };
@@ -177,6 +189,7 @@ struct httpd_chunked {
   uint64_t total;             /* body bytes decoded so far */
   size_t trailer_len;         /* trailer bytes seen so far */
   size_t ntrailers;           /* trailer fields seen so far */
+  int site;                   /* on failure: the rejection site (see httpd_request) */
 };
 
 void httpd_chunked_init(struct httpd_chunked *ch);
@@ -210,6 +223,39 @@ int httpd_chunked_done(const struct httpd_chunked *ch);
 ** Idempotent: normalizing "/" + the result, with each '%' in it written as
 ** "%25", gives the result unchanged. */
 int httpd_path_normalize(const char *path, size_t n, char *out, size_t cap);
+
+/* Parses the header block a CGI script printed (RFC 3875 section 6) from
+** buf[0..len).  Returns the length of the block, its empty line included
+** (> 0), when it is complete and valid, and fills *r; HTTPD_EINCOMPLETE when
+** buf holds a valid prefix of one; HTTPD_EBADGATEWAY (r->site says why) when
+** it can never become one.  Views point into buf.
+** Policy: lines end in LF or CRLF, never a bare CR; field names are tokens
+** followed directly by ':'; values hold no control character but HTAB (no
+** NUL, no CR, no LF: nothing a script prints can add a field or a response);
+** no obs-fold; at most HTTPD_MAX_CGI_HEAD bytes and HTTPD_MAX_HEADERS fields
+** passed on.  Status is 3 digits in 200..599 (its reason phrase is dropped);
+** Location is an absolute path (a local redirect, r->redirect == 1, unless a
+** Status comes with it) or an absolute URI (a client redirect, 302 unless a
+** Status says otherwise); one of Status, Location, Content-Type must be
+** there, none repeated.  Content-Length is kept when valid and single, else
+** dropped (content_length -1: the body streams).  Connection,
+** Transfer-Encoding, Keep-Alive, Upgrade, TE, Trailer, Proxy-Connection, Date
+** and Server are dropped: framing and those are the server's. */
+#ifndef HTTPD_MAX_CGI_HEAD
+#define HTTPD_MAX_CGI_HEAD 8192
+#endif
+struct httpd_cgi_response {
+  int status;                  /* 200..599 */
+  int redirect;                /* 0 none, 1 local (re-dispatch as GET), 2 the client's */
+  int64_t content_length;      /* -1: none, or not valid */
+  struct httpd_str location;   /* p == NULL if none */
+  struct httpd_str content_type;  /* p == NULL if none */
+  size_t head_len;
+  size_t nheaders;             /* the other fields, to pass to the client */
+  struct httpd_header headers[HTTPD_MAX_HEADERS];
+  int site;                    /* on failure: the rejection site (6xx) */
+};
+int httpd_cgi_parse(const char *buf, size_t len, struct httpd_cgi_response *r);
 
 /* ==== 5. HANDLERS AND THE CONNECTION API ==== */
 /* A handler runs in the forked child serving a connection, once per request.
@@ -271,30 +317,104 @@ void httpd_root_close(struct httpd_root *root);
 ** opened by httpd_root_open.  GET and HEAD; see README.md for the policy. */
 int httpd_static(struct httpd_conn *c, const struct httpd_request *req, void *arg);
 
+/* CGI/1.1 (RFC 3875) as a handler: arg is a struct httpd_cgi *.  Requests
+** whose decoded path lies under `prefix` run the script found there (the
+** first path segment that names a regular file; the rest is PATH_INFO);
+** other requests go to httpd_static.  The script is looked up as the static
+** handler looks up files (beneath the root, no dotfile); a directory, a
+** missing file or a file not executable is 403/404, never its source; a
+** script writable by group or others is refused (500).  With `suffix` set,
+** only files ending in it are scripts and the others are served as files.
+** The script runs in its own directory and process group, with the RFC 3875
+** variables, the request's fields as HTTP_* (not Proxy, not Authorization
+** unless pass_auth, no name holding '_'), PATH, `env`, and nothing else of
+** the server's environment; descriptors 0 (the body: streamed, or a chunked
+** body spooled to a temporary file first), 1 and 2 (passed on to the
+** server's stderr, at most 64 KiB a run) and no other; signals default.  Its
+** output meets httpd_cgi_parse; a bad header block is 502, `timeout` seconds
+** of silence 504 (or a close once the response began), a failed start 500,
+** a failed fork 503.  The script's process group is killed when the response
+** is done, the client goes away, or the server stops; the script is reaped.
+** A local redirect (Location: /path) is served as a GET of that path through
+** the server's handler, at most 4 deep.  Runs in the connection's process;
+** installs a SIGCHLD handler for the while. */
+struct httpd_cgi {
+  const struct httpd_root *root;   /* required: scripts live beneath it */
+  const char *prefix;              /* e.g. "/cgi-bin/"; NULL or "/": every path */
+  const char *suffix;              /* e.g. ".cgi"; NULL: every file under prefix */
+  int pass_auth;                   /* 1: pass Authorization as HTTP_AUTHORIZATION */
+  int timeout;                     /* seconds of silence allowed (default 30) */
+  const char *const *env;          /* extra "NAME=value" strings, NULL-terminated */
+};
+int httpd_cgi(struct httpd_conn *c, const struct httpd_request *req, void *arg);
+/* 1 if req is for the CGI handler (its decoded path under cgi->prefix). */
+int httpd_cgi_match(const struct httpd_cgi *cgi, const struct httpd_request *req);
+
 /* ==== 6. THE SERVER ==== */
+/* Access log formats (httpd_config.log_format); HTTPD_LOG_SITE may be or'ed in. */
+#define HTTPD_LOG_NONE      0   /* no access log (the default of a zeroed config) */
+#define HTTPD_LOG_CLF       1   /* Common Log Format */
+#define HTTPD_LOG_COMBINED  2   /* Combined: CLF + "Referer" "User-Agent" */
+#define HTTPD_LOG_SITE      16  /* append " LOG:N", the rejection site, or " -" */
+
 /* A zeroed config means defaults; every field is optional but handler. */
 struct httpd_config {
   httpd_handler *handler;      /* required */
   void *handler_arg;
-  int max_children;            /* live children at most (default 256) */
-  int idle_timeout;            /* seconds: keep-alive idle and I/O timeout (default 10) */
-  int head_timeout;            /* seconds: whole request head deadline (default 10) */
+  int workers;                 /* 0: fork a child per connection; N > 0: prefork,
+                                  N long-lived workers accept and serve */
+  int max_children;            /* fork mode: live children at most; prefork: open
+                                  connections at most, over all workers (default 256) */
+  int max_per_addr;            /* connections one client address may hold at once
+                                  (default max_children / 2; < 0: no limit); beyond
+                                  it the parent answers 503 without forking */
+  int idle_timeout;            /* seconds: keep-alive idle wait, and the longest wait
+                                  for any read or write to progress (default 10) */
+  int head_timeout;            /* seconds: a whole request head, from the first byte;
+                                  the first request's from the accept (default 10) */
   int grace;                   /* seconds children get to finish at shutdown (default 10) */
   int64_t max_body;            /* largest request body (0: 1 MiB; < 0: none allowed) */
-  int log_fd;                  /* access log descriptor; 0 means stdout, -1 none */
+  int min_rate;                /* bytes/s: a request body or a response slower than this
+                                  on average, after idle_timeout of grace, is cut
+                                  (default 1024; < 0: no minimum) */
+  int max_requests;            /* requests per connection (default 1000; < 0: no limit) */
+  int lifetime;                /* seconds a connection may stay open (default 300;
+                                  < 0: no limit); the request in progress finishes */
+  int worker_connections;      /* prefork: connections a worker serves before it is
+                                  replaced (default 10000; < 0: never) */
+  int log_format;              /* HTTPD_LOG_* (default HTTPD_LOG_NONE) */
+  int log_fd;                  /* access log descriptor, when log_format is set */
+  const char *log_path;        /* if set: SIGHUP reopens this file onto log_fd */
+  int quiet;                   /* 1: no server event lines on stderr */
 };
 
 /* Opens a listening TCP socket on addr (NULL: all addresses, IPv6 and IPv4)
 ** and port (a number as text, NULL: "8888", "0": any free port), with a large
-** backlog.  Returns the descriptor, or a negative code.  If port_out is not
-** NULL it receives the port bound. */
+** backlog, close-on-exec and non-blocking.  reuseport: SO_REUSEPORT, so that
+** several servers share the port.  Returns the descriptor, or HTTPD_ESYS
+** (errno set).  If port_out is not NULL it receives the port bound. */
 int httpd_listen(const char *addr, const char *port, int *port_out);
+int httpd_listen_opt(const char *addr, const char *port, int reuseport, int *port_out);
 
-/* Serves connections on listen_fd, one forked child each, until SIGTERM or
-** SIGINT; then stops accepting, gives children cfg->grace seconds, kills the
-** rest and returns 0.  Installs handlers for SIGCHLD, SIGTERM, SIGINT and
-** ignores SIGPIPE.  Returns a negative code if it cannot start. */
+/* Serves connections on listen_fd until SIGTERM or SIGINT: a forked child per
+** connection (or prefork workers, cfg->workers); then stops accepting, gives
+** children cfg->grace seconds to finish, kills the rest and returns 0.
+** Process-wide effects, for the whole call: handlers for SIGCHLD, SIGTERM,
+** SIGINT and SIGHUP are installed and SIGPIPE is ignored (the dispositions
+** found are restored on return); waitpid(-1) reaps every child of the process,
+** an embedding program's own children included, and orphans adopted as PID 1;
+** children leave through _exit(), so buffered stdio of the parent is never
+** flushed twice (and a child's own unflushed stdio is lost).  One httpd_serve
+** at a time per process.  Returns a negative code if it cannot start
+** (HTTPD_EINVAL: no handler or no socket; HTTPD_ESYS). */
 int httpd_serve(const struct httpd_config *cfg, int listen_fd);
+/* The same on several listening sockets at once (n >= 1), e.g. inherited
+** from systemd socket activation. */
+int httpd_serve_fds(const struct httpd_config *cfg, const int *fds, int n);
+/* Serves the one connection on fd in the calling process, keep-alive
+** included, and closes it (inetd mode).  Installs nothing but ignores SIGPIPE
+** for the call.  Returns 0, or HTTPD_EINVAL. */
+int httpd_serve_conn(const struct httpd_config *cfg, int fd);
 
 #ifdef __cplusplus
 }

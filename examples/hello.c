@@ -52,7 +52,7 @@ hello(struct httpd_conn *c, const struct httpd_request *req, void *arg)
     return httpd_end(c);
   }
   if (req->path.n == 5 && memcmp(req->path.p, "/fail", 5) == 0)
-    return -1;                       /* not an HTTP status: the server answers 500 */
+    return HTTPD_EHANDLER;           /* a handler's own failure: the server answers 500 */
   if (req->path.n == 10 && memcmp(req->path.p, "/nocontent", 10) == 0) {
     /* the framing fields are the server's: a handler cannot set them */
     if (httpd_header(c, "Content-Length", "5") != HTTPD_EINVAL ||
@@ -71,7 +71,7 @@ main(int argc, char **argv)
 {
   struct httpd_config cfg;
   struct httpd_root root;
-  int port = 0, fd;
+  int port = 0, fd, rc;
 
   if (httpd_root_open(&root, "www") != 0) {  /* opened once, before serving */
     perror("hello: www");
@@ -86,5 +86,7 @@ main(int argc, char **argv)
     return 1;
   }
   fprintf(stderr, "hello: listening on 127.0.0.1 port %d\n", port);
-  return httpd_serve(&cfg, fd) < 0 ? 1 : 0;
+  rc = httpd_serve(&cfg, fd);
+  httpd_root_close(&root);
+  return rc < 0 ? 1 : 0;
 }

@@ -16,7 +16,11 @@
 **      starts), and the outcome (done, needs more, or which error) agree with
 **      a slow reference decoder written below from RFC 9112 section 7.1 and the
 **      policy in httpd.h, whatever the feeding pattern;
-**   3. total counts the body bytes; done stays done.
+**   3. total counts the body bytes; done stays done;
+**   4. the rejection site (ch->site, the number after "LOG:" in httpd.c): an
+**      error carries one in 200-299; while decoding goes well (done or
+**      needing more) it stays 0; and every feeding pattern that ends in the
+**      same error as the input fed all at once ends at the same site.
 */
 #define HTTPD_PURE_ONLY 1
 #include "../httpd.c"
@@ -26,6 +30,7 @@ enum { R_DONE = 1, R_MORE = 0 };     /* outcomes; errors are HTTPD_E* (< 0) */
 
 struct outcome {
   int status;          /* R_DONE, R_MORE or an HTTPD_E* error */
+  int site;            /* the decoder's ch->site at the end (not the reference's) */
   size_t end;          /* R_DONE: bytes of the chunked message */
   char *body;
   size_t nbody, cap;
@@ -278,22 +283,31 @@ feed(const char *in, size_t len, int mode, unsigned opt, struct outcome *o)
 
   httpd_chunked_init(&ch);
   FUZZ_CHECK(!httpd_chunked_done(&ch) && ch.total == 0, "a fresh decoder is empty");
+  FUZZ_CHECK(ch.site == 0, "a fresh decoder has no site");
   fed = next_piece(mode, &seed, 0, len, split);
   if (fed > len)
     fed = len;
   o->status = R_MORE;
+  o->site = 0;
   for (;;) {
     const char *data = (const char *)1;
     size_t ndata = 99, have = fed - cons;
     char *piece = fuzz_dup(in + cons, have);
     long r = httpd_chunked_parse(&ch, piece, have, &data, &ndata);
+    o->site = ch.site;
     if (r < 0) {
       FUZZ_CHECK(r == HTTPD_EBADCHUNK || r == HTTPD_EHEADLARGE || r == HTTPD_EBADHEADER,
                  "decoder errors are BADCHUNK, HEADLARGE or BADHEADER");
+      if (ch.site < 200 || ch.site > 299)
+        fprintf(stderr, "mode %d: %s with site %d\n", mode, httpd_strerror((int)r), ch.site);
+      FUZZ_CHECK(ch.site >= 200 && ch.site <= 299, "a decoder error carries a site in 200-299");
       o->status = (int)r;
       free(piece);
       return;
     }
+    if (ch.site != 0)
+      fprintf(stderr, "mode %d: returned %ld with site %d\n", mode, r, ch.site);
+    FUZZ_CHECK(ch.site == 0, "no error, no site: it stays 0");
     FUZZ_CHECK((size_t)r <= have, "consumes at most what it is given");
     if (ndata > 0) {
       FUZZ_CHECK(data != NULL && fuzz_inside(data, ndata, piece, (size_t)r),
@@ -314,6 +328,7 @@ feed(const char *in, size_t len, int mode, unsigned opt, struct outcome *o)
       /* done stays done and consumes nothing more */
       FUZZ_CHECK(httpd_chunked_parse(&ch, in + cons, len - cons, &d2, &n2) == 0 && n2 == 0 &&
                  httpd_chunked_done(&ch), "done is final");
+      FUZZ_CHECK(ch.site == 0, "done: site 0");
       return;
     }
     if (r == 0 && ndata == 0) {
@@ -330,6 +345,19 @@ static const char *
 status_name(int s)
 {
   return s == R_DONE ? "done" : s == R_MORE ? "needs more" : httpd_strerror(s);
+}
+
+/* Property 4 across feedings: got ends in the same error as all (the input
+** fed at once), so at the same site. */
+static void
+compare_site(const struct outcome *all, const struct outcome *got, int mode)
+{
+  if (got->status != all->status || all->status >= 0)
+    return;
+  if (got->site != all->site)
+    fprintf(stderr, "mode %d: %s at site %d; all at once: site %d\n", mode,
+            status_name(all->status), got->site, all->site);
+  FUZZ_CHECK(got->site == all->site, "the same error at the same site, however fed");
 }
 
 static void
@@ -373,6 +401,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   if ((o & 3) != 0) {
     feed(in, len, (int)(o & 3), o, &opt);
     compare(&ref, &opt, (int)(o & 3));
+    compare_site(&all, &opt, (int)(o & 3));
   }
   if (FUZZ_EXHAUSTIVE) {             /* replay: every two-piece split */
     size_t k;
@@ -381,6 +410,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       memset(&sp, 0, sizeof sp);
       feed(in, len, 3, (unsigned)(k << 2 | 3), &sp);
       compare(&ref, &sp, 3);
+      compare_site(&all, &sp, 3);
       free(sp.body);
     }
   }

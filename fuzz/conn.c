@@ -509,7 +509,7 @@ check_connection(const char *in, size_t len, int64_t max_body)
       httpd_chunked_init(&ch);
       while (!httpd_chunked_done(&ch)) {
         n = httpd_chunked_parse(&ch, in + pos, len - pos, &d, &nd);
-        if (n < 0 || ch.total > (uint64_t)max_body || (n == 0 && nd == 0)) {
+        if (n < 0 || ch.total + ch.remaining > (uint64_t)max_body || (n == 0 && nd == 0)) {
           ok = 0;
           break;
         }
@@ -562,7 +562,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   memset(&cfg, 0, sizeof cfg);
   cfg.handler = fz_handler;
   cfg.handler_arg = &fz_docroot;
-  cfg.log_fd = -1;
+  cfg.log_format = HTTPD_LOG_NONE;
+  cfg.max_requests = -1;               /* the model knows no request budget */
+  cfg.lifetime = -1;
+  cfg.min_rate = -1;
   cfg.idle_timeout = 1;
   cfg.head_timeout = 1;
   cfg.max_body = opt & 64 ? 0 : 4096;
@@ -591,7 +594,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int threaded = setsockopt(sv[1], SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof big) != 0;
     if (threaded)
       FUZZ_CHECK(pthread_create(&th, NULL, drain, &sv[0]) == 0, "pthread_create");
-    conn_serve(sv[1], &cfg, "fuzz");   /* closes sv[1] */
+    {
+      struct conn_peer peer;
+      memset(&peer, 0, sizeof peer);
+      memcpy(peer.addr, "fuzz", 5);
+      peer.t0 = io_now_ms();
+      conn_serve(sv[1], &cfg, &peer);  /* closes sv[1] */
+    }
     if (threaded)
       pthread_join(th, NULL);
     else

@@ -18,7 +18,7 @@
 # missing.  FUZZ_HARNESSES="request path" limits a run to some harnesses;
 # FUZZ_TOLERATE=7 accepts the findings F1, F2, F3a (fuzz/README.md).
 FUZZ_SECONDS   ?= 60
-FUZZ_HARNESSES ?= request chunked path conn conndef diff
+FUZZ_HARNESSES ?= request chunked path cgi conn conndef cgirelay diff
 FUZZ_TOLERATE  ?=
 FUZZ_ENV = FUZZ_SECONDS='$(FUZZ_SECONDS)' FUZZ_HARNESSES='$(FUZZ_HARNESSES)' \
            FUZZ_TOLERATE='$(FUZZ_TOLERATE)'

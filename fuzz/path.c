@@ -16,7 +16,13 @@
 **      the result fails, and the server's cap (HTTPD_MAX_PATH + 1) agrees
 **      with the reference;
 **   4. idempotence (httpd.h): normalizing "/" + result, each '%' written as
-**      "%25", gives the result unchanged.
+**      "%25", gives the result unchanged;
+**   5. the rejection site (test hook httpd__path_site, the number after "LOG:"
+**      in httpd.c), on every call above: an error carries one in 300-399, a
+**      success carries 0 (and the hook writes the same result).  There is no
+**      split property here: a path arrives whole, and a prefix may fail for
+**      another reason than the whole path ("/%2" a bad escape, "/%2f" an
+**      encoded slash).
 */
 #define HTTPD_PURE_ONLY 1
 #include "../httpd.c"
@@ -94,6 +100,30 @@ ref_normalize(const char *p, size_t n, char *out, size_t *need)
   return (int)o;
 }
 
+/* httpd_path_normalize(p, n, out, cap), and property 5 for that call: the
+** hook runs on the same arguments with an exact-size output buffer of its own. */
+static int
+normalize(const char *p, size_t n, char *out, size_t cap)
+{
+  int rc = httpd_path_normalize(p, n, out, cap);
+  char *hout = (char *)malloc(cap + (cap == 0));
+  int site;
+  FUZZ_CHECK(hout != NULL, "malloc");
+  site = httpd__path_site(p, n, hout, cap);
+  if (rc >= 0) {
+    if (site != 0)
+      fprintf(stderr, "success (%d) with site %d\n", rc, site);
+    FUZZ_CHECK(site == 0, "a success carries site 0");
+    FUZZ_CHECK(strcmp(hout, out) == 0, "the hook normalizes the same way");
+  } else {
+    if (site < 300 || site > 399)
+      fprintf(stderr, "%d (%s) with site %d (cap %zu)\n", rc, httpd_strerror(rc), site, cap);
+    FUZZ_CHECK(site >= 300 && site <= 399, "a path error carries a site in 300-399");
+  }
+  free(hout);
+  return rc;
+}
+
 /* Property 1. */
 static void
 check_shape(const char *out, int rc, size_t cap)
@@ -130,7 +160,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     return 0;                        /* the reference's stack arrays */
   {
     char *copy = fuzz_dup(p, size);
-    rc = httpd_path_normalize(copy, size, out, HTTPD_MAX_PATH + 1);
+    rc = normalize(copy, size, out, HTTPD_MAX_PATH + 1);
     free(copy);
   }
   rr = ref_normalize(p, size, ref, &need);
@@ -156,13 +186,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(rc == rr, "what the reference accepts within the limit is accepted");
 
   /* property 3: caps around what is needed */
-  FUZZ_CHECK(httpd_path_normalize(p, size, out2, 0) == HTTPD_EURILONG, "cap 0");
+  FUZZ_CHECK(normalize(p, size, out2, 0) == HTTPD_EURILONG, "cap 0");
   if (rc >= 0) {
     size_t fit = (need > (size_t)rc ? need : (size_t)rc) + 1;
-    FUZZ_CHECK(httpd_path_normalize(p, size, out2, fit) == rc && strcmp(out2, out) == 0,
+    FUZZ_CHECK(normalize(p, size, out2, fit) == rc && strcmp(out2, out) == 0,
                "a cap of what is needed + 1 is enough");
     if ((size_t)rc > 0)
-      FUZZ_CHECK(httpd_path_normalize(p, size, out2, (size_t)rc) == HTTPD_EURILONG,
+      FUZZ_CHECK(normalize(p, size, out2, (size_t)rc) == HTTPD_EURILONG,
                  "a cap that cannot hold the result is too small");
   }
 
@@ -180,7 +210,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     {
       char *copy = fuzz_dup(again, n2);
-      r2 = httpd_path_normalize(copy, n2, out2, HTTPD_MAX_PATH + 1);
+      r2 = normalize(copy, n2, out2, HTTPD_MAX_PATH + 1);
       free(copy);
     }
     if (r2 != rc || strcmp(out2, out) != 0)

@@ -17,7 +17,11 @@
 **   5. round trip: the parsed request serialized canonically ("Name:value", and
 **      "NAME: value" with the case of names flipped) parses again to the same
 **      method, target, version, headers and framing;
-**   6. httpd_find_header finds the first field of a name, in any case.
+**   6. httpd_find_header finds the first field of a name, in any case;
+**   7. the rejection site (req->site, the number after "LOG:" in httpd.c): an
+**      error carries one in 100-199, a success carries 0 (HTTPD_EINCOMPLETE is
+**      neither), and a prefix that gives the same error as the whole input
+**      gives the same site (property 4 covers the site too).
 ** Built with the small limits of `make test` (fuzz.mk), so the 414/431 paths
 ** are reached by short inputs.
 */
@@ -39,6 +43,24 @@ req_is_error(int rc)
     if (rc == req_errors[k])
       return 1;
   return 0;
+}
+
+/* What the parser must not leave in req->site: it is set on every call. */
+#define SITE_POISON (-4242)
+
+/* Property 7 for one answer rc with site. */
+static void
+check_site(int rc, int site)
+{
+  if (rc > 0) {
+    if (site != 0)
+      fprintf(stderr, "success (%d) with site %d\n", rc, site);
+    FUZZ_CHECK(site == 0, "a success carries site 0");
+  } else if (rc != HTTPD_EINCOMPLETE) {
+    if (site < 100 || site > 199)
+      fprintf(stderr, "%d (%s) with site %d\n", rc, httpd_strerror(rc), site);
+    FUZZ_CHECK(site >= 100 && site <= 199, "a head error carries a site in 100-199");
+  }
 }
 
 /* Slow, obvious helpers (deliberately not the parser's own). */
@@ -165,9 +187,10 @@ check_accepted(const char *buf, size_t len, int rc, const struct httpd_request *
   FUZZ_CHECK(r->target.p == buf + tstart && r->target.n > 0, "target view");
   tend = tstart + r->target.n;
   FUZZ_CHECK(tend + 10 <= (size_t)rc, "version fits in the head");
-  FUZZ_CHECK(memcmp(buf + tend, " HTTP/1.", 8) == 0 && buf[tend + 8] == '0' + r->minor &&
-             (r->minor == 0 || r->minor == 1) && buf[tend + 9] == '\r' &&
-             buf[tend + 10] == '\n', "version HTTP/1.0 or HTTP/1.1 then CRLF");
+  FUZZ_CHECK(memcmp(buf + tend, " HTTP/1.", 8) == 0 && buf[tend + 8] >= '0' &&
+             buf[tend + 8] <= '9' && r->minor == (buf[tend + 8] != '0') &&
+             buf[tend + 9] == '\r' && buf[tend + 10] == '\n',
+             "version HTTP/1.x then CRLF (1.0 is minor 0, any higher 1.x minor 1)");
   FUZZ_CHECK(tend + 9 - s <= HTTPD_MAX_LINE, "request line within HTTPD_MAX_LINE");
   for (i = 0; i < r->target.n; i++) {
     unsigned char c = (unsigned char)r->target.p[i];
@@ -331,7 +354,10 @@ check_prefix(const char *buf, size_t len, int rc, const struct httpd_request *r,
 {
   static struct httpd_request rp;
   char *p = fuzz_dup(buf, k);
-  int rk = httpd_parse_request(p, k, &rp);
+  int rk, rk0;
+  rp.site = SITE_POISON;
+  rk = rk0 = httpd_parse_request(p, k, &rp);
+  check_site(rk, rp.site);
   (void)len;
   if (rc > 0 && k >= (size_t)rc) {
     FUZZ_CHECK(rk == rc, "a prefix holding the whole head parses the same");
@@ -350,6 +376,11 @@ check_prefix(const char *buf, size_t len, int rc, const struct httpd_request *r,
               rk, httpd_strerror(rk), len, rc, httpd_strerror(rc));
     FUZZ_CHECK(rk == HTTPD_EINCOMPLETE || rk == rc,
                "a prefix of a bad head is incomplete or gives the same error");
+    if (rk0 == rc && rp.site != r->site)
+      fprintf(stderr, "prefix of %zu bytes: %s at site %d; whole input of %zu: site %d\n", k,
+              httpd_strerror(rc), rp.site, len, r->site);
+    FUZZ_CHECK(rk0 != rc || rp.site == r->site,
+               "a prefix that gives the same error gives the same site");
   }
   free(p);
 }
@@ -388,7 +419,9 @@ check_roundtrip(const struct httpd_request *r, int form)
   FUZZ_CHECK(n == need, "serialized length");
   {
     char *copy = fuzz_dup(out, n);
+    r2.site = SITE_POISON;
     rc = httpd_parse_request(copy, n, &r2);
+    check_site(rc, r2.site);
     if (rc != (int)n)
       fprintf(stderr, "round trip (form %d): %d (%s) for:\n%.*s\n", form, rc,
               httpd_strerror(rc), (int)n, copy);
@@ -421,9 +454,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   static struct httpd_request req;
   const char *buf = (const char *)data;
   char *orig = fuzz_dup(data, size);
-  int rc = httpd_parse_request(buf, size, &req);
+  int rc;
   size_t k;
   uint32_t seed;
+
+  req.site = SITE_POISON;
+  rc = httpd_parse_request(buf, size, &req);
+  check_site(rc, req.site);
 
   FUZZ_CHECK(memcmp(orig, data, size) == 0, "the parser never writes its input");
   free(orig);

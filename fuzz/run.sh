@@ -14,18 +14,26 @@
 # Environment: FUZZ_SECONDS (60), FUZZ_HARNESSES (all), FUZZ_TOLERATE (a
 # bit mask of known findings the harnesses then accept, for exploring past
 # them: 1 = F1, 2 = F2, 4 = F3a, see fuzz/README.md), CC_REPLAY (gcc), CLANG (clang).
-# Builds go to build/fuzz/.  Missing tools give "SKIPPED", not failures.
+# Builds go to build/fuzz/.  Missing tools give "SKIPPED", not failures,
+# except when CI=true: then a harness or engine not run is a "not ok" line.
+# A replay of zero files fails.
 set -u
 cd "$(dirname "$0")/.."
 B=build/fuzz
 mkdir -p "$B"
-HARNESSES=${FUZZ_HARNESSES:-request chunked path conn conndef diff}
-PURE="request chunked path"
+HARNESSES=${FUZZ_HARNESSES:-request chunked path cgi conn conndef cgirelay diff}
+PURE="request chunked path cgi"
 SECONDS_EACH=${FUZZ_SECONDS:-60}
 CC_REPLAY=${CC_REPLAY:-gcc}
 CLANG=${CLANG:-clang}
-# the small limits of `make test` (Makefile SMALL): short inputs reach 414/431
-SMALL="-DHTTPD_MAX_LINE=256 -DHTTPD_MAX_HEAD=1024 -DHTTPD_MAX_HEADERS=8 -DHTTPD_MAX_PATH=64 -DHTTPD_MAX_CHUNK_LINE=64 -DHTTPD_MAX_TRAILER=256"
+# the small limits of `make test`, defined once (SMALL in the Makefile, printed
+# by `make small-flags`): short inputs reach 414/431
+SMALL=$(MAKEFLAGS= make -s --no-print-directory -f Makefile small-flags 2> /dev/null)
+case $SMALL in
+  *-DHTTPD_MAX_*) ;;
+  *) echo "not ok - fuzz/run.sh: cannot read the small limits (make small-flags printed '$SMALL')"
+     exit 1 ;;
+esac
 TOL=""
 SUF=""                              # binaries built with FUZZ_TOLERATE differ
 if [ -n "${FUZZ_TOLERATE:-}" ]; then
@@ -39,10 +47,19 @@ export TMPDIR="${TMPDIR:-/tmp}"
 
 # flags H: the harness's limits and libraries
 # (conndef is conn.c again, with the default limits: what only they reach)
-limits() { case $1 in diff|conndef) echo "" ;; *) echo "$SMALL" ;; esac; }
-libs() { case $1 in conn|conndef) echo "-lpthread" ;; diff) echo "-lhttp_parser" ;; *) echo "" ;; esac; }
+limits() { case $1 in diff|conndef|cgirelay) echo "" ;; *) echo "$SMALL" ;; esac; }
+libs() { case $1 in conn|conndef|cgirelay) echo "-lpthread" ;; diff) echo "-lhttp_parser" ;; *) echo "" ;; esac; }
 src() { case $1 in conndef) echo fuzz/conn.c ;; *) echo "fuzz/$1.c" ;; esac; }
 have() { command -v "$1" > /dev/null 2>&1; }
+# skipped WHAT WHY: a "# SKIPPED" line; under CI=true a "not ok" line and status 1
+skipped() {
+  if [ "${CI:-}" = true ]; then
+    echo "not ok - $1: skipped in CI ($2)"
+    return 1
+  fi
+  echo "# SKIPPED $1: $2"
+  return 0
+}
 # can CC compile and link a file including <http_parser.h> with FLAGS?
 have_http_parser() {
   printf '#include <http_parser.h>\nint main(void){return (int)http_parser_version()==0;}\n' \
@@ -65,7 +82,7 @@ stale() {
   _stale_out=$1
   shift
   [ -e "$_stale_out" ] || return 0
-  for _stale_src in "$@" httpd.c httpd.h fuzz/fuzz.h fuzz/run.sh; do
+  for _stale_src in "$@" httpd.c httpd.h fuzz/fuzz.h fuzz/run.sh Makefile; do
     [ "$_stale_src" -nt "$_stale_out" ] && return 0
   done
   return 1
@@ -83,13 +100,13 @@ corpora() {
 replay() {
   fail=0
   if ! have "$CC_REPLAY"; then
-    echo "# SKIPPED fuzz-replay: $CC_REPLAY not installed"
-    return 0
+    skipped fuzz-replay "$CC_REPLAY not installed (apt-get install gcc)"
+    return $?
   fi
   for h in $HARNESSES; do
     bin=$B/$h-replay$SUF
     if [ "$h" = diff ] && ! have_http_parser "$CC_REPLAY"; then
-      echo "# SKIPPED replay diff: libhttp-parser-dev not installed"
+      skipped "replay diff" "libhttp-parser-dev not installed" || fail=1
       continue
     fi
     if stale "$bin" "$(src "$h")" fuzz/driver.c; then
@@ -108,8 +125,11 @@ replay() {
     rc=$?
     sum=$(grep '^replayed ' "$B/$h-replay.log" | tail -1)
     n=$(echo "$sum" | sed -n 's/^replayed \([0-9]*\) files.*/\1/p')
-    if [ $rc -eq 0 ]; then
-      echo "ok - replay $h: ${n:-0} files"
+    if [ $rc -eq 0 ] && [ "${n:-0}" -gt 0 ]; then
+      echo "ok - replay $h: $n files"
+    elif [ $rc -eq 0 ]; then
+      echo "not ok - replay $h: ${n:-no} files replayed from $(corpora "$h" | tr '\n' ' ')(an empty corpus proves nothing)"
+      fail=1
     else
       echo "not ok - replay $h: ${sum:-exit status $rc}"
       grep -E '^# FAIL|property violated|ERROR: |runtime error' "$B/$h-replay.log" | head -20 |
@@ -246,24 +266,24 @@ fuzz() {
   if clang_can fuzzer,address,undefined; then
     for h in $HARNESSES; do
       if [ "$h" = diff ] && ! have_http_parser "$CLANG"; then
-        echo "# SKIPPED libfuzzer diff: libhttp-parser-dev not installed"
+        skipped "libfuzzer diff" "libhttp-parser-dev not installed" || fail=1
         continue
       fi
       libfuzzer "$h" || fail=1
     done
   else
-    echo "# SKIPPED libfuzzer: $CLANG with -fsanitize=fuzzer not available (apt-get install clang libclang-rt-14-dev)"
+    skipped libfuzzer "$CLANG with -fsanitize=fuzzer not available (apt-get install clang libclang-rt-14-dev)" || fail=1
   fi
   if have afl-clang-fast && have afl-fuzz; then
     for h in $HARNESSES; do
       if [ "$h" = diff ] && ! have_http_parser cc; then
-        echo "# SKIPPED afl diff: libhttp-parser-dev not installed"
+        skipped "afl diff" "libhttp-parser-dev not installed" || fail=1
         continue
       fi
       afl_one "$h" || fail=1
     done
   else
-    echo "# SKIPPED afl: afl-clang-fast/afl-fuzz not installed (apt-get install afl++)"
+    skipped afl "afl-clang-fast/afl-fuzz not installed (apt-get install afl++)" || fail=1
   fi
   rm -rf "$TMPDIR"/httpd-fuzz-* 2> /dev/null
   if [ $fail -ne 0 ]; then
@@ -276,8 +296,8 @@ fuzz() {
 # -------------------------------------------------------------- coverage ----
 coverage() {
   if ! have "$CLANG" || { ! have llvm-profdata-14 && ! have llvm-profdata; }; then
-    echo "# SKIPPED coverage: clang or llvm-profdata not installed"
-    return 0
+    skipped coverage "clang or llvm-profdata not installed (apt-get install clang llvm-14)"
+    return $?
   fi
   PROFDATA=llvm-profdata-14
   have $PROFDATA || PROFDATA=llvm-profdata
@@ -289,7 +309,7 @@ coverage() {
   objs=""
   for h in $HARNESSES; do
     if [ "$h" = diff ] && ! have_http_parser "$CLANG"; then
-      echo "# SKIPPED coverage diff: libhttp-parser-dev not installed"
+      skipped "coverage diff" "libhttp-parser-dev not installed" || return 1
       continue
     fi
     bin=$d/$h-cov
@@ -364,8 +384,8 @@ EOF
 msan() {
   fail=0
   if ! clang_can memory; then
-    echo "# SKIPPED fuzz-msan: $CLANG -fsanitize=memory not available"
-    return 0
+    skipped fuzz-msan "$CLANG -fsanitize=memory not available (apt-get install clang libclang-rt-14-dev)"
+    return $?
   fi
   for h in $PURE; do
     bin=$B/$h-msan$SUF
@@ -380,8 +400,11 @@ msan() {
     MSAN_OPTIONS=halt_on_error=1 "$bin" $(corpora "$h") > "$B/$h-msan.log" 2>&1
     rc=$?
     n=$(sed -n 's/^replayed \([0-9]*\) files.*/\1/p' "$B/$h-msan.log" | tail -1)
-    if [ $rc -eq 0 ]; then
-      echo "ok - msan $h: ${n:-0} files"
+    if [ $rc -eq 0 ] && [ "${n:-0}" -gt 0 ]; then
+      echo "ok - msan $h: $n files"
+    elif [ $rc -eq 0 ]; then
+      echo "not ok - msan $h: ${n:-no} files replayed (an empty corpus proves nothing)"
+      fail=1
     else
       echo "not ok - msan $h: $(grep '^replayed' "$B/$h-msan.log" | tail -1)"
       grep -E '^# FAIL|WARNING: MemorySanitizer|property violated' "$B/$h-msan.log" | head | sed 's/^#* */# /'

@@ -469,6 +469,43 @@ def diff_seeds():
     return d
 
 
+# ---- cgi: what a script prints (fuzz/cgi.c, and the relay harness cgirelay)
+CGI = {
+    "doc-lf": b"Content-Type: text/plain\n\nhello\n",
+    "doc-crlf": b"Content-Type: text/html\r\n\r\n<p>hi</p>",
+    "status": b"Status: 404 Not Found\nContent-Type: text/plain\n\nnope\n",
+    "status-only": b"Status: 204\n\n",
+    "status-bad": b"Status: 99 x\nContent-Type: a\n\n",
+    "status-twice": b"Status: 200\nStatus: 201\n\n",
+    "local-redirect": b"Location: /index.html\n\n",
+    "local-redirect-query": b"Location: /cgi-bin/a?x=1\r\n\r\n",
+    "client-redirect": b"Location: https://example.com/a\n\n",
+    "client-redirect-status": b"Status: 301 Moved\nLocation: /x\n\n",
+    "network-path": b"Location: //evil.example/x\n\n",
+    "bad-location": b"Location: x\n\n",
+    "length": b"Content-Type: a\nContent-Length: 5\n\nhello",
+    "length-twice-same": b"Content-Length: 5\nContent-Length: 5\nContent-Type: a\n\nhello",
+    "length-twice-diff": b"Content-Length: 5\nContent-Length: 6\nContent-Type: a\n\nhello!",
+    "length-bad": b"Content-Length: 5x\nContent-Type: a\n\nhello",
+    "hop-by-hop": b"Content-Type: a\nConnection: close\nTransfer-Encoding: chunked\n"
+                  b"Keep-Alive: 5\nDate: x\nServer: y\nX-Ok: 1\n\nbody",
+    "cookies": b"Content-Type: a\nSet-Cookie: a=1\nSet-Cookie: b=2; Path=/\n\n",
+    "bare-cr": b"Content-Type: a\rX-Injected: 1\n\n",
+    "obs-fold": b"Content-Type: a\n x\n\n",
+    "nul": b"Content-Type: a\x00b\n\n",
+    "ctl": b"Content-Type: a\x1bb\n\n",
+    "splitting": b"Content-Type: a\r\nX: y\r\n\r\nHTTP/1.1 200 OK\r\n\r\n",
+    "no-cgi-field": b"X-Only: 1\n\nbody",
+    "empty": b"\n",
+    "space-before-colon": b"Content-Type : a\n\n",
+    "no-colon": b"Content-Type a\n\n",
+    "mixed-ends": b"Content-Type: a\r\nX-A: 1\n\r\nbody",
+    "tab-value": b"Content-Type: a\tb\n\n",
+    "obs-text": b"Content-Type: a\nX-U: \xc3\xa9t\xc3\xa9\n\n",
+    "big": b"Content-Type: a\n" + b"".join(b"X-F%d: %s\n" % (i, b"v" * 60) for i in range(150)) + b"\n",
+}
+
+
 def write(name, seeds):
     d = os.path.join(CORPUS, name)
     # the seeds are ours to rewrite; "min-*" files are what campaigns found,
@@ -499,6 +536,7 @@ def main():
     n += write("conn", CONN)
     n += write("conndef", conndef_seeds())
     n += write("diff", diff_seeds())
+    n += write("cgi", CGI)
     os.makedirs(os.path.join(CORPUS, "regressions"), exist_ok=True)
     print("wrote %d seeds into %s" % (n, os.path.relpath(CORPUS)))
     return 0

@@ -5,91 +5,36 @@ A C handler vendored with -DHTTPD_NO_MAIN: request bodies read with
 httpd_read_body (Content-Length, chunked, 100-continue), streamed responses
 (chunked for HTTP/1.1, close-delimited for 1.0), and the static handler as a
 fallback.  Prints one "ok - ..." / "not ok - ..." line per assertion."""
-import os, re, signal, socket, subprocess, sys, tempfile, time
+import os, shutil, socket, sys, tempfile, time
 
-HELLO = os.environ.get("HELLO", "build/default/hello")
-failures = 0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import httpdtest as ht  # noqa: E402
 
-
-def ok(cond, desc):
-    global failures
-    print(("ok - " if cond else "not ok - ") + desc, flush=True)
-    if not cond:
-        failures += 1
-    return cond
-
-
-def start(tmp):
-    err = open(os.path.join(tmp, "err"), "w+")
-    p = subprocess.Popen([os.path.abspath(HELLO), "0"], cwd=tmp, stdout=subprocess.DEVNULL,
-                         stderr=err)
-    for _ in range(100):
-        err.seek(0)
-        m = re.search(r"port (\d+)", err.read())
-        if m:
-            return p, int(m.group(1))
-        time.sleep(0.05)
-    p.kill()
-    p.wait()
-    raise RuntimeError("hello did not start")
+HELLO = ht.binary("HELLO", "build/default/hello")
+ok = ht.ok
 
 
 def conn(port):
-    s = socket.create_connection(("127.0.0.1", port), timeout=5)
-    return s
+    return ht.Conn(port)
 
 
-def read_response(s, buf=b"", head_only=False):
-    """Reads one response; returns (status, headers dict, body, rest)."""
-    while b"\r\n\r\n" not in buf:
-        d = s.recv(65536)
-        if not d:
-            raise EOFError("closed before head: %r" % buf[:200])
-        buf += d
-    head, buf = buf.split(b"\r\n\r\n", 1)
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1])
-    hdrs = {}
-    for l in lines[1:]:
-        k, v = l.split(":", 1)
-        hdrs[k.strip().lower()] = v.strip()
-    if head_only or status in (100, 204, 304):
-        return status, hdrs, b"", buf
-    if "content-length" in hdrs:
-        n = int(hdrs["content-length"])
-        while len(buf) < n:
-            d = s.recv(65536)
-            if not d:
-                raise EOFError("short body")
-            buf += d
-        return status, hdrs, buf[:n], buf[n:]
-    if hdrs.get("transfer-encoding") == "chunked":
-        body = b""
-        while True:
-            while b"\r\n" not in buf:
-                buf += s.recv(65536)
-            line, buf = buf.split(b"\r\n", 1)
-            n = int(line.split(b";")[0], 16)
-            if n == 0:
-                while not buf.startswith(b"\r\n"):
-                    buf += s.recv(65536)
-                return status, hdrs, body, buf[2:]
-            while len(buf) < n + 2:
-                buf += s.recv(65536)
-            body += buf[:n]
-            buf = buf[n + 2:]
-    while True:                       # close-delimited
-        d = s.recv(65536)
-        if not d:
-            return status, hdrs, buf, b""
-        buf += d
+def read_response(c, head_only=False):
+    """Reads one response from Conn c; returns (status, headers dict, body).
+    Raises EOFError on EOF before the head or inside the body."""
+    try:
+        r = c.read_response(head=head_only)
+    except ht.ProtoError as e:
+        raise EOFError(str(e))
+    if r is None:
+        raise EOFError("closed before head: %r" % c.buf[:200])
+    return r.status, {k.lower(): v for k, v in r.headers}, r.body
 
 
-def closed(s, timeout=3):
-    s.settimeout(timeout)
+def closed(c, timeout=3):
+    c.s.settimeout(timeout)
     try:
         while True:
-            d = s.recv(65536)
+            d = c.s.recv(65536)
             if not d:
                 return True
     except (ConnectionResetError, BrokenPipeError):
@@ -99,11 +44,12 @@ def closed(s, timeout=3):
 
 
 def request(port, raw):
-    s = conn(port)
-    s.sendall(raw)
-    r = read_response(s)
-    s.close()
-    return r
+    c = conn(port)
+    try:
+        c.send(raw)
+        return read_response(c)
+    finally:
+        c.close()
 
 
 def main():
@@ -111,15 +57,21 @@ def main():
     os.mkdir(os.path.join(tmp, "www"))
     with open(os.path.join(tmp, "www", "f.txt"), "w") as f:
         f.write("static file\n")
-    p, port = start(tmp)
+    srv = ht.Server([HELLO, "0"], name="hello", cwd=tmp)
+    if not ok(srv.start(), "hello starts and prints \"hello: listening on 127.0.0.1 port N\"",
+              srv.error):
+        srv.stop()
+        ht.finish("api")
+        return 0
+    port = srv.port
     try:
-        st, h, body, _ = request(port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        st, h, body = request(port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         ok(st == 200 and body == b"Hello, world!\n", "a C handler answers through httpd_respond")
         ok(h.get("server", "").startswith("httpd/") and "date" in h, "Server and Date added by the server")
-        st, h, body, _ = request(port, b"GET /f.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+        st, h, body = request(port, b"GET /f.txt HTTP/1.1\r\nHost: x\r\n\r\n")
         ok(st == 200 and body == b"static file\n", "httpd_static works as a fallback handler")
 
-        st, h, body, _ = request(port, b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nabc123")
+        st, h, body = request(port, b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nabc123")
         ok(st == 200 and body == b"abc123", "Content-Length body read with httpd_read_body")
 
         data = os.urandom(40000)
@@ -130,41 +82,41 @@ def main():
             i += n
         raw = (b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" +
                chunks + b"0\r\nX-Trailer: yes\r\n\r\n")
-        st, h, body, _ = request(port, raw)
+        st, h, body = request(port, raw)
         ok(st == 200 and body == data, "chunked body with extensions and trailers decoded exactly")
 
         # the same body sent one byte at a time across many reads
         s = conn(port)
         for k in range(0, len(raw[:300])):
             s.send(raw[k:k + 1])
-        s.sendall(raw[300:])
-        st, h, body, _ = read_response(s)
+        s.send(raw[300:])
+        st, h, body = read_response(s)
         s.close()
         ok(st == 200 and body == data, "chunked body trickled across reads decoded exactly")
 
         # pipelined: a chunked POST then a GET, in one send
         s = conn(port)
-        s.sendall(raw + b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        st1, _, b1, rest = read_response(s)
-        st2, _, b2, rest = read_response(s, rest)
+        s.send(raw + b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        st1, _, b1 = read_response(s)
+        st2, _, b2 = read_response(s)
         s.close()
         ok(st1 == 200 and b1 == data and st2 == 200 and b2 == b"Hello, world!\n",
            "a pipelined request after a chunked body is answered in order")
 
         # Expect: 100-continue: the interim response comes before we send the body
         s = conn(port)
-        s.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
-        st, _, _, rest = read_response(s)
+        s.send(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+        st, _, _ = read_response(s)
         ok(st == 100, "Expect: 100-continue gets 100 Continue before the body is sent")
-        s.sendall(b"hello")
-        st, _, body, _ = read_response(s, rest)
+        s.send(b"hello")
+        st, _, body = read_response(s)
         ok(st == 200 and body == b"hello", "the final response follows the 100 Continue")
         s.close()
 
         # Expect: 100-continue on a route that never reads the body: final status, then close
         s = conn(port)
-        s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
-        st, h, _, _ = read_response(s)
+        s.send(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+        st, h, _ = read_response(s)
         ok(st != 100 and h.get("connection") == "close",
            "an unread 100-continue body: final status with Connection: close")
         s.close()
@@ -176,11 +128,11 @@ def main():
                           (b"fffffffffffffffff\r\n", "17 hex digits"),
                           (b"5\r\nhelloXX0\r\n\r\n", "no CRLF after data")):
             s = conn(port)
-            s.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + bad)
+            s.send(b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + bad)
             if what == "chunk data shorter than its size":
-                s.shutdown(socket.SHUT_WR)       # EOF in the middle of the body
+                s.s.shutdown(socket.SHUT_WR)       # EOF in the middle of the body
             try:
-                st, h, body, _ = read_response(s)
+                st, h, body = read_response(s)
             except EOFError:
                 st, h, body = 0, {}, b""
             if what == "chunk data shorter than its size":
@@ -193,31 +145,31 @@ def main():
         # chunked body over what the handler accepts -> 413
         big = b"".join(b"%x\r\n" % 8192 + b"a" * 8192 + b"\r\n" for _ in range(10)) + b"0\r\n\r\n"
         s = conn(port)
-        s.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + big)
-        st, h, _, _ = read_response(s)
+        s.send(b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + big)
+        st, h, _ = read_response(s)
         ok(st == 413 and h.get("connection") == "close", "handler error HTTPD_EBODYLARGE answered 413 with close")
         s.close()
 
         # streamed responses
-        st, h, body, _ = request(port, b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
+        st, h, body = request(port, b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
         ok(st == 200 and h.get("transfer-encoding") == "chunked" and "content-length" not in h and
            body == b"".join(b"line %d\n" % i for i in range(10)), "length -1 streams chunked in HTTP/1.1")
         s = conn(port)
-        s.sendall(b"GET /stream HTTP/1.0\r\n\r\n")
-        st, h, body, _ = read_response(s)
+        s.send(b"GET /stream HTTP/1.0\r\n\r\n")
+        st, h, body = read_response(s)
         ok(st == 200 and "transfer-encoding" not in h and h.get("connection") == "close" and
            body == b"".join(b"line %d\n" % i for i in range(10)), "length -1 is close-delimited in HTTP/1.0")
         s.close()
         s = conn(port)
-        s.sendall(b"HEAD /stream HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        st, h, body, rest = read_response(s, head_only=True)   # HEAD: no body, whatever the framing
+        s.send(b"HEAD /stream HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        st, h, body = read_response(s, head_only=True)   # HEAD: no body, whatever the framing
         ok(st == 200 and h.get("transfer-encoding") == "chunked",
            "HEAD of a streamed response announces its framing")
-        buf = rest
-        s.settimeout(5)
+        buf = s.buf
+        s.s.settimeout(5)
         try:
             while b"Hello, world!" not in buf:
-                d = s.recv(65536)
+                d = s.s.recv(65536)
                 if not d:
                     break
                 buf += d
@@ -227,13 +179,13 @@ def main():
            "HEAD of a streamed response sends no chunk, and the next request is answered")
         s.close()
 
-        st, h, body, _ = request(port, b"GET /fail HTTP/1.1\r\nHost: x\r\n\r\n")
+        st, h, body = request(port, b"GET /fail HTTP/1.1\r\nHost: x\r\n\r\n")
         ok(st == 500 and body == b"500 Internal Server Error\n" and h.get("connection") == "close",
            "a handler returning -1 gets a 500 (not an empty reply)")
         s = conn(port)
-        s.sendall(b"GET /nocontent HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        st1, h1, b1, rest = read_response(s)
-        st2, _, b2, _ = read_response(s, rest)
+        s.send(b"GET /nocontent HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        st1, h1, b1 = read_response(s)
+        st2, _, b2 = read_response(s)
         s.close()
         ok(st1 == 204 and "content-length" not in h1 and h1.get("x-ok") == "yes" and
            st2 == 200 and b2 == b"Hello, world!\n",
@@ -242,21 +194,18 @@ def main():
         # keep-alive after a handler response; the server is still up
         s = conn(port)
         for i in range(3):
-            s.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n")
+            s.send(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n")
             time.sleep(0.05)
-            s.sendall(b"x%d!" % i)
-            st, _, body, _ = read_response(s)
+            s.send(b"x%d!" % i)
+            st, _, body = read_response(s)
             ok(st == 200 and body == b"x%d!" % i, "keep-alive request %d with a body sent after the head" % i)
         s.close()
-        ok(p.poll() is None, "the server process is alive after all of the above")
+        ok(srv.alive(), "the server process is alive after all of the above")
     finally:
-        p.send_signal(signal.SIGTERM)
-        try:
-            rc = p.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            rc = p.wait()
-        ok(rc == 0, "hello (httpd_serve) exits 0 on SIGTERM")
+        rc = srv.stop(wait=15)
+        ok(rc == 0, "hello (httpd_serve) exits 0 on SIGTERM (rc=%s)" % rc)
+        shutil.rmtree(tmp, ignore_errors=True)
+    ht.finish("api")
     return 0
 
 

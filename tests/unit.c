@@ -8,6 +8,11 @@
 ** at all its split points is one line), "# ..." diagnostics, and a final
 ** "# unit: N passed, N failed".  Always exits 0.
 **
+** Every error row names its rejection site (the number after "LOG:" in httpd.c:
+** req->site, ch->site, the test hook httpd__path_site), checked with the code
+** on the whole input and on every prefix or feeding that gives the same error;
+** a success must leave the site 0.
+**
 ** Every input handed to the parser is first copied so that its last byte sits
 ** right before a PROT_NONE page: a read past the end crashes (the SIGSEGV
 ** handler reports the case that was running).  Limit tests derive their inputs
@@ -286,6 +291,12 @@ static void sb_free(struct sbuf *b)
 
 #define RC_OK 1      /* expected: success */
 #define RC_400 2     /* expected: some error code whose status is 400 */
+/* The rejection site of an error row (the number after "LOG:" in httpd.c),
+** derived from why the parser rejects the input.  SITE_ASK: the site the
+** parser gives looks wrong for the row's intent (the comment beside the row
+** says why), so it is not pinned: only its range and that every prefix
+** giving the same error gives the same site are checked. */
+#define SITE_ASK (-1)
 #define BN HTTPD_BODY_NONE
 #define BL HTTPD_BODY_LENGTH
 #define BC HTTPD_BODY_CHUNKED
@@ -304,11 +315,13 @@ struct rq {
   int ka, ec;
   size_t extra;           /* bytes after the head (body), not consumed */
   const char *hdrs;       /* "Name:value" lines joined by '\n'; NULL: not checked */
+  int site;               /* errors: the expected site (100-199) or SITE_ASK; else 0 */
 };
 
-#define ERR(s, code) { s, sizeof(s) - 1, code, 0, 0, NULL, NULL, NULL, 0, 0, 0, 0, 0, NULL }
+#define ERR(s, code, site) \
+  { s, sizeof(s) - 1, code, 0, 0, NULL, NULL, NULL, 0, 0, 0, 0, 0, NULL, site }
 #define OK(s, m, mi, path, q, host, body, clen, ka, ec, extra, hdrs) \
-  { s, sizeof(s) - 1, RC_OK, HTTPD_##m, mi, path, q, host, body, clen, ka, ec, extra, hdrs }
+  { s, sizeof(s) - 1, RC_OK, HTTPD_##m, mi, path, q, host, body, clen, ka, ec, extra, hdrs, 0 }
 
 static int is_tchar(unsigned char c)
 {
@@ -326,6 +339,59 @@ static int str_is(struct httpd_str s, const char *want)
 static int str_eqn(struct httpd_str s, const char *want, size_t n)
 {
   return s.p != NULL && s.n == n && (n == 0 || memcmp(s.p, want, n) == 0);
+}
+
+/* ==== rejection sites ==== */
+
+/* The first error code seen with each site: a site names one reason, so it
+** must always come with the same code. */
+static int g_site_code[400];
+static int g_site_clash;
+static char g_site_clash_what[160];
+
+/* What is wrong with the site of an answer rc of one of the three parsers
+** (sites lo..lo+99), or NULL: an error carries a site in its range (want, if
+** want > 0); a success leaves 0; HTTPD_EINCOMPLETE is neither (not checked).
+** Also records which code each site came with. */
+static const char *site_bad(int rc, int site, int lo, int want)
+{
+  static char why[120];
+  if (rc == HTTPD_EINCOMPLETE)
+    return NULL;
+  if (rc >= 0) {
+    if (site == 0)
+      return NULL;
+    snprintf(why, sizeof why, "site %d after a success", site);
+    return why;
+  }
+  if (site < lo || site > lo + 99) {
+    snprintf(why, sizeof why, "%s with site %d (not %d-%d)", ename(rc), site, lo, lo + 99);
+    return why;
+  }
+  if (g_site_code[site] == 0) {
+    g_site_code[site] = rc;
+  } else if (g_site_code[site] != rc && !g_site_clash++) {
+    snprintf(g_site_clash_what, sizeof g_site_clash_what, "site %d came with %s and with %s",
+             site, ename(g_site_code[site]), ename(rc));
+  }
+  if (want > 0 && site != want) {
+    snprintf(why, sizeof why, "%s with site %d, expected site %d", ename(rc), site, want);
+    return why;
+  }
+  return NULL;
+}
+
+/* "site N" or "site not pinned" for a message. */
+static const char *site_name(int want)
+{
+  static char ring[4][32];
+  static unsigned slot;
+  char *o = ring[slot++ % 4];
+  if (want > 0)
+    snprintf(o, 32, "site %d", want);
+  else
+    snprintf(o, 32, "site not pinned");
+  return o;
 }
 
 /* Invariants of any successful parse of b[0..len) returning rc.  Returns a
@@ -511,35 +577,44 @@ static int err_ok(int expected, int full, int got)
   return got == expected;
 }
 
-/* Every prefix, then the whole input.  label names the case in the output. */
+/* Every prefix, then the whole input.  label names the case in the output.
+** The site goes with the answer: 0 after a success; for an error, the row's
+** site (c->site) on the whole input, and the whole input's site on every
+** prefix that gives the same error. */
 static void rq_check(const struct rq *c, const char *label)
 {
   struct httpd_request r;
   const char *b;
   size_t k, head = c->rc == RC_OK ? c->len - c->extra : 0;
-  int full, bad = 0, badrc = 0;
+  int full, fsite, bad = 0, badrc = 0, badsite = 0;
   size_t badk = 0;
-  const char *why = NULL;
+  const char *why = NULL, *swhy;
   char what[240];
 
   snprintf(what, sizeof what, "%s %s", label, esc(c->in, c->len));
   ctx("request %s", what);
   full = rq_parse(c->in, c->len, &r, &b);
+  fsite = r.site;
+  swhy = site_bad(full, fsite, 100, c->site);
   if (c->rc == RC_OK) {
     if (full > 0)
       why = rq_fields(c, &r, b, c->len, full);
-    if (!check(full > 0 && why == NULL, "parse %s -> success", what)) {
+    if (!check(full > 0 && why == NULL && swhy == NULL, "parse %s -> success, site 0", what)) {
       if (full <= 0)
-        diag("got %s", ename(full));
+        diag("got %s (site %d)", ename(full), fsite);
       else
-        diag("%s", why);
+        diag("%s", why ? why : swhy);
     }
   } else if (c->rc == RC_400) {
-    if (!check(full < 0 && full != HTTPD_EINCOMPLETE && httpd_status(full) == 400,
-               "parse %s -> a 400 code", what))
-      diag("got %s", ename(full));
-  } else if (!check(full == c->rc, "parse %s -> %s", what, ename(c->rc))) {
-    diag("got %s", ename(full));
+    if (!check(full < 0 && full != HTTPD_EINCOMPLETE && httpd_status(full) == 400 &&
+               swhy == NULL, "parse %s -> a 400 code, %s", what, site_name(c->site)))
+      diag("got %s (site %d)%s%s", ename(full), fsite, swhy ? ": " : "", swhy ? swhy : "");
+  } else if (c->rc == HTTPD_EINCOMPLETE) {
+    if (!check(full == c->rc, "parse %s -> %s", what, ename(c->rc)))
+      diag("got %s (site %d)", ename(full), fsite);
+  } else if (!check(full == c->rc && swhy == NULL, "parse %s -> %s, %s", what, ename(c->rc),
+                    site_name(c->site))) {
+    diag("got %s (site %d)%s%s", ename(full), fsite, swhy ? ": " : "", swhy ? swhy : "");
   }
 
   for (k = 0; k < c->len && !bad; k++) {
@@ -550,21 +625,25 @@ static void rq_check(const struct rq *c, const char *label)
     } else if (rc != HTTPD_EINCOMPLETE && !err_ok(c->rc, full, rc)) {
       bad = 1;
     }
+    if (site_bad(rc, r.site, 100, rc == full && full < 0 ? fsite : 0) != NULL)
+      bad = 1;
     if (bad) {
       badk = k;
       badrc = rc;
+      badsite = r.site;
     }
   }
   if (!check(!bad, "prefixes of %s -> %s", what,
-             c->rc == RC_OK ? "incomplete (then the same head)" : "incomplete or the error"))
-    diag("prefix of %zu bytes %s gave %s", badk, esc(c->in, badk), ename(badrc));
+             c->rc == RC_OK ? "incomplete (then the same head, site 0)"
+                            : "incomplete or the error (with the same site)"))
+    diag("prefix of %zu bytes %s gave %s (site %d; whole input: %s, site %d)", badk,
+         esc(c->in, badk), ename(badrc), badsite, ename(full), fsite);
 }
 
 /* ==== request heads: the table ==== */
 
 #define RL "GET / HTTP/1.1\r\n"
 #define HA "Host: a\r\n"
-#define E4 RC_400
 
 static const struct rq rq_table[] = {
   /* -- valid: methods, targets, versions */
@@ -640,10 +719,10 @@ static const struct rq rq_table[] = {
   /* an IP-literal authority: brackets allowed there and only there */
   OK("GET http://[::1]:8080/v?q HTTP/1.1\r\n" HA "\r\n", GET, 1, "/v", "q", "[::1]:8080", BN, 0,
      1, 0, 0, "Host:a"),
-  ERR("GET http://[::1]/[x] HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE),
-  ERR("GET /a[1] HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE),
-  ERR("GET /?x=] HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE),
-  ERR("GET http://[zz]/ HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE),
+  ERR("GET http://[::1]/[x] HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 113),
+  ERR("GET /a[1] HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 113),
+  ERR("GET /?x=] HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 113),
+  ERR("GET http://[zz]/ HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 112),
   OK("GET HTTP://EXAMPLE.com/ HTTP/1.1\r\nHost: EXAMPLE.com\r\n\r\n", GET, 1, "/", NULL,
      "EXAMPLE.com", BN, 0, 1, 0, 0, "Host:EXAMPLE.com"),
   OK("GET hTTpS://h/x HTTP/1.1\r\nHost: h\r\n\r\n", GET, 1, "/x", NULL, "h", BN, 0, 1, 0, 0,
@@ -712,191 +791,197 @@ static const struct rq rq_table[] = {
      0, 1, 0, 28, "Host:a"),
 
   /* -- request line: framing */
-  ERR("GET  / HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE),
-  ERR("GET /  HTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("GET / HTTP/1.1 \r\n" HA "\r\n", E4),
-  ERR(" GET / HTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("GET\t/\tHTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("GET /\r\n\r\n", E4),
-  ERR("GET / \r\n\r\n", E4),
-  ERR("GET\r\n\r\n", E4),
-  ERR("GET / HTTP/1.1\n" HA "\r\n", E4),
-  ERR("GET / HTTP/1.1\r" HA "\r\n", E4),
-  ERR("GET / HTTP/1.1\r\r\n" HA "\r\n", E4),
-  ERR("\nGET / HTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("\r\n\nGET / HTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("\r\rGET / HTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("\r\n \r\nGET / HTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("GET / HTTP/1.1\r\n" HA "\n", E4),
-  ERR("GET / HTTP/1.1\r\n" HA "\r\r\n", E4),
-  ERR("GET / HTTP/1.1\r\n" "Host: a\n\r\n", E4),
-  ERR("GET / HTTP/1.1\r\n" "Host: a\nFoo: b\r\n\r\n", E4),
-  ERR("GET / HTTP/1.1\r\n" "Host: a\rFoo: b\r\n\r\n", E4),
+  ERR("GET  / HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 103),
+  ERR("GET /  HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADVERSION, 104),
+  ERR("GET / HTTP/1.1 \r\n" HA "\r\n", HTTPD_EBADVERSION, 104),
+  ERR(" GET / HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 100),
+  ERR("GET\t/\tHTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 100),
+  ERR("GET /\r\n\r\n", HTTPD_EBADLINE, 103),
+  ERR("GET / \r\n\r\n", HTTPD_EBADVERSION, 104),
+  ERR("GET\r\n\r\n", HTTPD_EBADLINE, 103),         /* a method alone: no target */
+  ERR("GET / HTTP/1.1\n" HA "\r\n", HTTPD_EBADLINE, 122),
+  ERR("GET / HTTP/1.1\r" HA "\r\n", HTTPD_EBADLINE, 122),
+  ERR("GET / HTTP/1.1\r\r\n" HA "\r\n", HTTPD_EBADLINE, 122),
+  ERR("\nGET / HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 122),
+  ERR("\r\n\nGET / HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 122),
+  ERR("\r\rGET / HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 122),
+  ERR("\r\n \r\nGET / HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 100),
+  ERR("GET / HTTP/1.1\r\n" HA "\n", HTTPD_EBADHEADER, 125),
+  ERR("GET / HTTP/1.1\r\n" HA "\r\r\n", HTTPD_EBADHEADER, 125),
+  ERR("GET / HTTP/1.1\r\n" "Host: a\n\r\n", HTTPD_EBADHEADER, 125),
+  ERR("GET / HTTP/1.1\r\n" "Host: a\nFoo: b\r\n\r\n", HTTPD_EBADHEADER, 125),
+  ERR("GET / HTTP/1.1\r\n" "Host: a\rFoo: b\r\n\r\n", HTTPD_EBADHEADER, 125),
   /* -- methods */
-  ERR("FOO / HTTP/1.1\r\n" HA "\r\n", HTTPD_EMETHOD),
-  ERR("CONNECT / HTTP/1.1\r\n" HA "\r\n", HTTPD_EMETHOD),
-  ERR("get / HTTP/1.1\r\n" HA "\r\n", HTTPD_EMETHOD),
-  ERR("GETX / HTTP/1.1\r\n" HA "\r\n", HTTPD_EMETHOD),
-  ERR("PROPFIND / HTTP/1.1\r\n" HA "\r\n", HTTPD_EMETHOD),
-  ERR("Get / HTTP/1.0\r\n\r\n", HTTPD_EMETHOD),
-  ERR("G(ET / HTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("GE@T / HTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("G\x80T / HTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("GET\x00 / HTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("GET{} / HTTP/1.1\r\n" HA "\r\n", E4),
+  ERR("FOO / HTTP/1.1\r\n" HA "\r\n", HTTPD_EMETHOD, 106),
+  ERR("CONNECT / HTTP/1.1\r\n" HA "\r\n", HTTPD_EMETHOD, 106),
+  ERR("get / HTTP/1.1\r\n" HA "\r\n", HTTPD_EMETHOD, 106),
+  ERR("GETX / HTTP/1.1\r\n" HA "\r\n", HTTPD_EMETHOD, 106),
+  ERR("PROPFIND / HTTP/1.1\r\n" HA "\r\n", HTTPD_EMETHOD, 106),
+  ERR("Get / HTTP/1.0\r\n\r\n", HTTPD_EMETHOD, 106),
+  ERR("G(ET / HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 100),
+  ERR("GE@T / HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 100),
+  ERR("G\x80T / HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 100),
+  ERR("GET\x00 / HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 100),
+  ERR("GET{} / HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 100),
   /* -- versions */
-  ERR("GET / HTTP/2.0\r\n" HA "\r\n", HTTPD_EVERSION),
-  ERR("GET / HTTP/1.2\r\n" HA "\r\n", HTTPD_EVERSION),
-  ERR("GET / HTTP/0.9\r\n" HA "\r\n", HTTPD_EVERSION),
-  ERR("GET / HTTP/3.0\r\n" HA "\r\n", HTTPD_EVERSION),
-  ERR("GET / HTTP/9.9\r\n\r\n", HTTPD_EVERSION),
-  ERR("GET / HTTP/1\r\n" HA "\r\n", HTTPD_EBADVERSION),
-  ERR("GET / http/1.1\r\n" HA "\r\n", HTTPD_EBADVERSION),
-  ERR("GET / HTTP/1.1x\r\n" HA "\r\n", HTTPD_EBADVERSION),
-  ERR("GET / HTTP/11.1\r\n" HA "\r\n", HTTPD_EBADVERSION),
-  ERR("GET / HTTP/1.10\r\n" HA "\r\n", HTTPD_EBADVERSION),
-  ERR("GET / HTTP/\r\n" HA "\r\n", HTTPD_EBADVERSION),
-  ERR("GET / HTTP/1.\r\n" HA "\r\n", HTTPD_EBADVERSION),
-  ERR("GET / HTTP/.1\r\n" HA "\r\n", HTTPD_EBADVERSION),
-  ERR("GET / HTTPS/1.1\r\n" HA "\r\n", HTTPD_EBADVERSION),
-  ERR("GET / Http/1.1\r\n" HA "\r\n", HTTPD_EBADVERSION),
-  ERR("GET / HTTP/a.1\r\n" HA "\r\n", HTTPD_EBADVERSION),
-  ERR("GET / HTTP/1.1/\r\n" HA "\r\n", HTTPD_EBADVERSION),
-  ERR("GET / HTTP/1,1\r\n" HA "\r\n", HTTPD_EBADVERSION),
+  ERR("GET / HTTP/2.0\r\n" HA "\r\n", HTTPD_EVERSION, 105),
+  /* RFC 9110 2.5: a higher 1.x is processed as 1.1 (and needs a Host) */
+  OK("GET / HTTP/1.2\r\n" HA "\r\n", GET, 1, "/", NULL, "a", BN, 0, 1, 0, 0, NULL),
+  OK("GET / HTTP/1.9\r\n" HA "Connection: close\r\n\r\n", GET, 1, "/", NULL, "a", BN, 0, 0,
+     0, 0, NULL),
+  ERR("GET / HTTP/1.2\r\n\r\n", HTTPD_EBADHOST, 142),
+  ERR("GET / HTTP/0.9\r\n" HA "\r\n", HTTPD_EVERSION, 105),
+  ERR("GET / HTTP/3.0\r\n" HA "\r\n", HTTPD_EVERSION, 105),
+  ERR("GET / HTTP/9.9\r\n\r\n", HTTPD_EVERSION, 105),
+  ERR("GET / HTTP/1\r\n" HA "\r\n", HTTPD_EBADVERSION, 104),
+  ERR("GET / http/1.1\r\n" HA "\r\n", HTTPD_EBADVERSION, 104),
+  ERR("GET / HTTP/1.1x\r\n" HA "\r\n", HTTPD_EBADVERSION, 104),
+  ERR("GET / HTTP/11.1\r\n" HA "\r\n", HTTPD_EBADVERSION, 104),
+  ERR("GET / HTTP/1.10\r\n" HA "\r\n", HTTPD_EBADVERSION, 104),
+  ERR("GET / HTTP/\r\n" HA "\r\n", HTTPD_EBADVERSION, 104),
+  ERR("GET / HTTP/1.\r\n" HA "\r\n", HTTPD_EBADVERSION, 104),
+  ERR("GET / HTTP/.1\r\n" HA "\r\n", HTTPD_EBADVERSION, 104),
+  ERR("GET / HTTPS/1.1\r\n" HA "\r\n", HTTPD_EBADVERSION, 104),
+  ERR("GET / Http/1.1\r\n" HA "\r\n", HTTPD_EBADVERSION, 104),
+  ERR("GET / HTTP/a.1\r\n" HA "\r\n", HTTPD_EBADVERSION, 104),
+  ERR("GET / HTTP/1.1/\r\n" HA "\r\n", HTTPD_EBADVERSION, 104),
+  ERR("GET / HTTP/1,1\r\n" HA "\r\n", HTTPD_EBADVERSION, 104),
   /* -- target characters */
-  ERR("GET /a#b HTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("GET /a<b HTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("GET /a>b HTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("GET /a\"b HTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("GET /a\\b HTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("GET /a^b HTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("GET /a`b HTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("GET /a{b HTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("GET /a|b HTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("GET /a}b HTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("GET /a[b HTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("GET /a\x01" "b HTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("GET /a\x7f" "b HTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("GET /a\x80" "b HTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("GET /a\xff" "b HTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("GET /a\x00" "b HTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("GET /%G1 HTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("GET /a% HTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("GET /a%4 HTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("GET /a%4g HTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("GET /?q#f HTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("GET /?q=% HTTP/1.1\r\n" HA "\r\n", E4),
+  ERR("GET /a#b HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 102),
+  ERR("GET /a<b HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 102),
+  ERR("GET /a>b HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 102),
+  ERR("GET /a\"b HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 102),
+  ERR("GET /a\\b HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 102),
+  ERR("GET /a^b HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 102),
+  ERR("GET /a`b HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 102),
+  ERR("GET /a{b HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 102),
+  ERR("GET /a|b HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 102),
+  ERR("GET /a}b HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 102),
+  ERR("GET /a[b HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 113),
+  ERR("GET /a\x01" "b HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 102),
+  ERR("GET /a\x7f" "b HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 102),
+  ERR("GET /a\x80" "b HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 102),
+  ERR("GET /a\xff" "b HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 102),
+  ERR("GET /a\x00" "b HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 102),
+  ERR("GET /%G1 HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 101),
+  ERR("GET /a% HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 101),
+  ERR("GET /a%4 HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 101),
+  ERR("GET /a%4g HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 101),
+  ERR("GET /?q#f HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 102),
+  ERR("GET /?q=% HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 101),
   /* -- target forms */
-  ERR("GET * HTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("OPTIONS *x HTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("GET a/b HTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("GET ftp://h/ HTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("GET http:// HTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("GET http:/x HTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("GET example.com:80 HTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("GET http://h:x/ HTTP/1.1\r\n" HA "\r\n", E4),
-  ERR("GET http://h/x HTTP/1.1\r\n\r\n", HTTPD_EBADHOST),
+  ERR("GET * HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 110),
+  ERR("OPTIONS *x HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 111),
+  ERR("GET a/b HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 111),
+  ERR("GET ftp://h/ HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 111),
+  ERR("GET http:// HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 112),
+  ERR("GET http:/x HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 111),
+  ERR("GET example.com:80 HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 111),
+  ERR("GET http://h:x/ HTTP/1.1\r\n" HA "\r\n", HTTPD_EBADLINE, 112),
+  ERR("GET http://h/x HTTP/1.1\r\n\r\n", HTTPD_EBADHOST, 142),
   /* -- header field syntax */
-  ERR(RL "Host : a\r\n\r\n", HTTPD_EBADHEADER),
-  ERR(RL HA "Foo\t: a\r\n\r\n", HTTPD_EBADHEADER),
-  ERR(RL HA "Foo: a\r\n bar\r\n\r\n", HTTPD_EBADHEADER),
-  ERR(RL HA "Foo: a\r\n\tbar\r\n\r\n", HTTPD_EBADHEADER),
-  ERR(RL " Host: a\r\n\r\n", E4),
-  ERR(RL "\tHost: a\r\n\r\n", E4),
-  ERR(RL " \r\n" HA "\r\n", E4),
-  ERR(RL HA "Foo: a\rb\r\n\r\n", E4),
-  ERR(RL HA "Foo: a\x00" "b\r\n\r\n", HTTPD_EBADHEADER),
-  ERR(RL HA "Foo: a\x01" "b\r\n\r\n", HTTPD_EBADHEADER),
-  ERR(RL HA "Foo: a\x7f" "b\r\n\r\n", HTTPD_EBADHEADER),
-  ERR(RL HA "Foo: \x1b[31m\r\n\r\n", HTTPD_EBADHEADER),
-  ERR(RL HA "Foo\r\n\r\n", HTTPD_EBADHEADER),
-  ERR(RL HA ": x\r\n\r\n", HTTPD_EBADHEADER),
-  ERR(RL HA "Fo o: x\r\n\r\n", HTTPD_EBADHEADER),
-  ERR(RL HA "Fo@o: x\r\n\r\n", HTTPD_EBADHEADER),
-  ERR(RL HA "F\"oo: x\r\n\r\n", HTTPD_EBADHEADER),
-  ERR(RL HA "[Foo]: x\r\n\r\n", HTTPD_EBADHEADER),
-  ERR(RL HA "Foo\x00: x\r\n\r\n", HTTPD_EBADHEADER),
-  ERR(RL HA "F\xe9: x\r\n\r\n", HTTPD_EBADHEADER),
+  ERR(RL "Host : a\r\n\r\n", HTTPD_EBADHEADER, 128),
+  ERR(RL HA "Foo\t: a\r\n\r\n", HTTPD_EBADHEADER, 128),
+  ERR(RL HA "Foo: a\r\n bar\r\n\r\n", HTTPD_EBADHEADER, 126),
+  ERR(RL HA "Foo: a\r\n\tbar\r\n\r\n", HTTPD_EBADHEADER, 126),
+  ERR(RL " Host: a\r\n\r\n", HTTPD_EBADHEADER, 126),
+  ERR(RL "\tHost: a\r\n\r\n", HTTPD_EBADHEADER, 126),
+  ERR(RL " \r\n" HA "\r\n", HTTPD_EBADHEADER, 126),
+  ERR(RL HA "Foo: a\rb\r\n\r\n", HTTPD_EBADHEADER, 125),
+  ERR(RL HA "Foo: a\x00" "b\r\n\r\n", HTTPD_EBADHEADER, 129),
+  ERR(RL HA "Foo: a\x01" "b\r\n\r\n", HTTPD_EBADHEADER, 129),
+  ERR(RL HA "Foo: a\x7f" "b\r\n\r\n", HTTPD_EBADHEADER, 129),
+  ERR(RL HA "Foo: \x1b[31m\r\n\r\n", HTTPD_EBADHEADER, 129),
+  ERR(RL HA "Foo\r\n\r\n", HTTPD_EBADHEADER, 128),
+  ERR(RL HA ": x\r\n\r\n", HTTPD_EBADHEADER, 128),
+  ERR(RL HA "Fo o: x\r\n\r\n", HTTPD_EBADHEADER, 128),
+  ERR(RL HA "Fo@o: x\r\n\r\n", HTTPD_EBADHEADER, 128),
+  ERR(RL HA "F\"oo: x\r\n\r\n", HTTPD_EBADHEADER, 128),
+  ERR(RL HA "[Foo]: x\r\n\r\n", HTTPD_EBADHEADER, 128),
+  ERR(RL HA "Foo\x00: x\r\n\r\n", HTTPD_EBADHEADER, 128),
+  ERR(RL HA "F\xe9: x\r\n\r\n", HTTPD_EBADHEADER, 128),
   /* -- Host */
-  ERR(RL "\r\n", HTTPD_EBADHOST),
-  ERR(RL "Foo: a\r\n\r\n", HTTPD_EBADHOST),
-  ERR(RL "Host:\r\n\r\n", HTTPD_EBADHOST),
-  ERR(RL "Host:  \r\n\r\n", HTTPD_EBADHOST),
-  ERR(RL HA "Host: a\r\n\r\n", HTTPD_EBADHOST),
-  ERR(RL HA "Host: b\r\n\r\n", HTTPD_EBADHOST),
-  ERR(RL "Host: a b\r\n\r\n", HTTPD_EBADHOST),
-  ERR(RL "Host: x:y:z\r\n\r\n", HTTPD_EBADHOST),
-  ERR(RL "Host: a/b\r\n\r\n", HTTPD_EBADHOST),
-  ERR(RL "Host: a@b\r\n\r\n", HTTPD_EBADHOST),
-  ERR(RL "Host: a:b\r\n\r\n", HTTPD_EBADHOST),
-  ERR(RL "Host: [::1\r\n\r\n", HTTPD_EBADHOST),
-  ERR(RL "Host: a?b\r\n\r\n", HTTPD_EBADHOST),
-  ERR(RL "Host: a\"b\r\n\r\n", HTTPD_EBADHOST),
-  ERR("GET / HTTP/1.0\r\nHost: a b\r\n\r\n", HTTPD_EBADHOST),
-  ERR("GET / HTTP/1.0\r\nHost: a/b\r\n\r\n", HTTPD_EBADHOST),
-  ERR("GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n", E4),
+  ERR(RL "\r\n", HTTPD_EBADHOST, 142),
+  ERR(RL "Foo: a\r\n\r\n", HTTPD_EBADHOST, 142),
+  ERR(RL "Host:\r\n\r\n", HTTPD_EBADHOST, 131),
+  ERR(RL "Host:  \r\n\r\n", HTTPD_EBADHOST, 131),
+  ERR(RL HA "Host: a\r\n\r\n", HTTPD_EBADHOST, 130),
+  ERR(RL HA "Host: b\r\n\r\n", HTTPD_EBADHOST, 130),
+  ERR(RL "Host: a b\r\n\r\n", HTTPD_EBADHOST, 131),
+  ERR(RL "Host: x:y:z\r\n\r\n", HTTPD_EBADHOST, 131),
+  ERR(RL "Host: a/b\r\n\r\n", HTTPD_EBADHOST, 131),
+  ERR(RL "Host: a@b\r\n\r\n", HTTPD_EBADHOST, 131),
+  ERR(RL "Host: a:b\r\n\r\n", HTTPD_EBADHOST, 131),
+  ERR(RL "Host: [::1\r\n\r\n", HTTPD_EBADHOST, 131),
+  ERR(RL "Host: a?b\r\n\r\n", HTTPD_EBADHOST, 131),
+  ERR(RL "Host: a\"b\r\n\r\n", HTTPD_EBADHOST, 131),
+  ERR("GET / HTTP/1.0\r\nHost: a b\r\n\r\n", HTTPD_EBADHOST, 131),
+  ERR("GET / HTTP/1.0\r\nHost: a/b\r\n\r\n", HTTPD_EBADHOST, 131),
+  ERR("GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n", HTTPD_EBADHOST, 130),
   /* -- Content-Length */
-  ERR(RL HA "Content-Length: +5\r\n\r\n", HTTPD_EBADLENGTH),
-  ERR(RL HA "Content-Length: -5\r\n\r\n", HTTPD_EBADLENGTH),
-  ERR(RL HA "Content-Length: 5 5\r\n\r\n", HTTPD_EBADLENGTH),
-  ERR(RL HA "Content-Length: 0x5\r\n\r\n", HTTPD_EBADLENGTH),
-  ERR(RL HA "Content-Length: 5,5\r\n\r\n", HTTPD_EBADLENGTH),
-  ERR(RL HA "Content-Length: 5, 5\r\n\r\n", HTTPD_EBADLENGTH),
-  ERR(RL HA "Content-Length:\r\n\r\n", HTTPD_EBADLENGTH),
-  ERR(RL HA "Content-Length: 5a\r\n\r\n", HTTPD_EBADLENGTH),
-  ERR(RL HA "Content-Length: 1e3\r\n\r\n", HTTPD_EBADLENGTH),
-  ERR(RL HA "Content-Length: 5.0\r\n\r\n", HTTPD_EBADLENGTH),
-  ERR(RL HA "Content-Length: 99999999999999999999\r\n\r\n", HTTPD_EBADLENGTH),
-  ERR(RL HA "Content-Length: 9223372036854775808\r\n\r\n", HTTPD_EBADLENGTH),
-  ERR(RL HA "Content-Length: 18446744073709551615\r\n\r\n", HTTPD_EBADLENGTH),
-  ERR(RL HA "Content-Length: 18446744073709551621\r\n\r\n", HTTPD_EBADLENGTH),
-  ERR(RL HA "Content-Length: 5\r\nContent-Length: 6\r\n\r\n", HTTPD_EBADLENGTH),
-  ERR(RL HA "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", E4),
-  ERR(RL HA "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n", E4),
+  ERR(RL HA "Content-Length: +5\r\n\r\n", HTTPD_EBADLENGTH, 132),
+  ERR(RL HA "Content-Length: -5\r\n\r\n", HTTPD_EBADLENGTH, 132),
+  ERR(RL HA "Content-Length: 5 5\r\n\r\n", HTTPD_EBADLENGTH, 132),
+  ERR(RL HA "Content-Length: 0x5\r\n\r\n", HTTPD_EBADLENGTH, 132),
+  ERR(RL HA "Content-Length: 5,5\r\n\r\n", HTTPD_EBADLENGTH, 132),
+  ERR(RL HA "Content-Length: 5, 5\r\n\r\n", HTTPD_EBADLENGTH, 132),
+  ERR(RL HA "Content-Length:\r\n\r\n", HTTPD_EBADLENGTH, 132),
+  ERR(RL HA "Content-Length: 5a\r\n\r\n", HTTPD_EBADLENGTH, 132),
+  ERR(RL HA "Content-Length: 1e3\r\n\r\n", HTTPD_EBADLENGTH, 132),
+  ERR(RL HA "Content-Length: 5.0\r\n\r\n", HTTPD_EBADLENGTH, 132),
+  ERR(RL HA "Content-Length: 99999999999999999999\r\n\r\n", HTTPD_EBADLENGTH, 132),
+  ERR(RL HA "Content-Length: 9223372036854775808\r\n\r\n", HTTPD_EBADLENGTH, 132),
+  ERR(RL HA "Content-Length: 18446744073709551615\r\n\r\n", HTTPD_EBADLENGTH, 132),
+  ERR(RL HA "Content-Length: 18446744073709551621\r\n\r\n", HTTPD_EBADLENGTH, 132),
+  ERR(RL HA "Content-Length: 5\r\nContent-Length: 6\r\n\r\n", HTTPD_EBADLENGTH, 133),
+  ERR(RL HA "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", HTTPD_EBADCODING, 138),
+  ERR(RL HA "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n", HTTPD_EBADCODING, 138),
   /* -- Transfer-Encoding */
-  ERR("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", E4),
-  ERR("POST / HTTP/1.1\r\n" HA "Transfer-Encoding: xchunked\r\n\r\n", HTTPD_ECODING),
-  ERR("POST / HTTP/1.1\r\n" HA "Transfer-Encoding: chunked, chunked\r\n\r\n", E4),
-  ERR("POST / HTTP/1.1\r\n" HA "Transfer-Encoding: chunked, gzip\r\n\r\n", E4),
-  ERR("POST / HTTP/1.1\r\n" HA "Transfer-Encoding: gzip, chunked\r\n\r\n", HTTPD_ECODING),
-  ERR("POST / HTTP/1.1\r\n" HA "Transfer-Encoding: gzip,chunked\r\n\r\n", HTTPD_ECODING),
-  ERR("POST / HTTP/1.1\r\n" HA "Transfer-Encoding: deflate, chunked\r\n\r\n", HTTPD_ECODING),
-  ERR("POST / HTTP/1.1\r\n" HA "Transfer-Encoding: gzip\r\n\r\n", HTTPD_ECODING),
-  ERR("POST / HTTP/1.1\r\n" HA "Transfer-Encoding: identity\r\n\r\n", HTTPD_ECODING),
-  ERR("POST / HTTP/1.1\r\n" HA "Transfer-Encoding: chunked,\r\n\r\n", E4),
-  ERR("POST / HTTP/1.1\r\n" HA "Transfer-Encoding: , chunked\r\n\r\n", E4),
-  ERR("POST / HTTP/1.1\r\n" HA "Transfer-Encoding: chunked;q=1\r\n\r\n", E4),
-  ERR("POST / HTTP/1.1\r\n" HA "Transfer-Encoding: chunked x\r\n\r\n", E4),
-  ERR("POST / HTTP/1.1\r\n" HA "Transfer-Encoding:\r\n\r\n", E4),
+  ERR("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", HTTPD_EBADCODING, 134),
+  ERR("POST / HTTP/1.1\r\n" HA "Transfer-Encoding: xchunked\r\n\r\n", HTTPD_ECODING, 139),
+  ERR("POST / HTTP/1.1\r\n" HA "Transfer-Encoding: chunked, chunked\r\n\r\n", HTTPD_EBADCODING,
+      136),
+  ERR("POST / HTTP/1.1\r\n" HA "Transfer-Encoding: chunked, gzip\r\n\r\n", HTTPD_EBADCODING, 136),
+  ERR("POST / HTTP/1.1\r\n" HA "Transfer-Encoding: gzip, chunked\r\n\r\n", HTTPD_ECODING, 141),
+  ERR("POST / HTTP/1.1\r\n" HA "Transfer-Encoding: gzip,chunked\r\n\r\n", HTTPD_ECODING, 141),
+  ERR("POST / HTTP/1.1\r\n" HA "Transfer-Encoding: deflate, chunked\r\n\r\n", HTTPD_ECODING, 141),
+  ERR("POST / HTTP/1.1\r\n" HA "Transfer-Encoding: gzip\r\n\r\n", HTTPD_ECODING, 139),
+  ERR("POST / HTTP/1.1\r\n" HA "Transfer-Encoding: identity\r\n\r\n", HTTPD_ECODING, 139),
+  ERR("POST / HTTP/1.1\r\n" HA "Transfer-Encoding: chunked,\r\n\r\n", HTTPD_EBADCODING, 135),
+  ERR("POST / HTTP/1.1\r\n" HA "Transfer-Encoding: , chunked\r\n\r\n", HTTPD_EBADCODING, 135),
+  ERR("POST / HTTP/1.1\r\n" HA "Transfer-Encoding: chunked;q=1\r\n\r\n", HTTPD_EBADCODING, 135),
+  ERR("POST / HTTP/1.1\r\n" HA "Transfer-Encoding: chunked x\r\n\r\n", HTTPD_EBADCODING, 135),
+  /* an empty list is a malformed one (its empty element) */
+  ERR("POST / HTTP/1.1\r\n" HA "Transfer-Encoding:\r\n\r\n", HTTPD_EBADCODING, 135),
   ERR("POST / HTTP/1.1\r\n" HA "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
-      E4),
+      HTTPD_EBADCODING, 136),
   ERR("POST / HTTP/1.1\r\n" HA "Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n",
-      E4),
+      HTTPD_EBADCODING, 136),
   ERR("POST / HTTP/1.1\r\n" HA "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n",
-      HTTPD_ECODING),
+      HTTPD_ECODING, 141),
   /* -- Expect */
-  ERR("POST / HTTP/1.1\r\n" HA "Expect: foo\r\nContent-Length: 1\r\n\r\n", HTTPD_EEXPECT),
-  ERR("POST / HTTP/1.1\r\n" HA "Expect: 200-ok\r\n\r\n", HTTPD_EEXPECT),
-  ERR("POST / HTTP/1.1\r\n" HA "Expect: 100-continue, foo\r\n\r\n", HTTPD_EEXPECT),
-  ERR("POST / HTTP/1.1\r\n" HA "Expect: 100-continuex\r\n\r\n", HTTPD_EEXPECT),
+  ERR("POST / HTTP/1.1\r\n" HA "Expect: foo\r\nContent-Length: 1\r\n\r\n", HTTPD_EEXPECT, 137),
+  ERR("POST / HTTP/1.1\r\n" HA "Expect: 200-ok\r\n\r\n", HTTPD_EEXPECT, 137),
+  ERR("POST / HTTP/1.1\r\n" HA "Expect: 100-continue, foo\r\n\r\n", HTTPD_EEXPECT, 137),
+  ERR("POST / HTTP/1.1\r\n" HA "Expect: 100-continuex\r\n\r\n", HTTPD_EEXPECT, 137),
   /* -- errors reported before the head ends (httpd.h: "as early as the bytes allow") */
-  ERR("FOO / HTTP/1.1\r\n", HTTPD_EMETHOD),
-  ERR("GET / HTTP/2.0\r\n", HTTPD_EVERSION),
-  ERR("GET / HTTP/1.1x\r\n", HTTPD_EBADVERSION),
-  ERR("GET  / HTTP/1.1\r\n", HTTPD_EBADLINE),
-  ERR("GET /a#b HTTP/1.1\r\n", E4),
-  ERR("GET / HTTP/1.1\n", E4),
-  ERR("GET / HTTP/1.1\r\nHost : a\r\n", HTTPD_EBADHEADER),
-  ERR("GET / HTTP/1.1\r\n Host: a\r\n", E4),
-  ERR("GET / HTTP/1.1\r\nHost: a\r\nFoo: a\x01\r\n", HTTPD_EBADHEADER),
-  ERR("GET / HTTP/1.1\r\nHost: a\r\nFoo: a\nX", E4),
+  ERR("FOO / HTTP/1.1\r\n", HTTPD_EMETHOD, 106),
+  ERR("GET / HTTP/2.0\r\n", HTTPD_EVERSION, 105),
+  ERR("GET / HTTP/1.1x\r\n", HTTPD_EBADVERSION, 104),
+  ERR("GET  / HTTP/1.1\r\n", HTTPD_EBADLINE, 103),
+  ERR("GET /a#b HTTP/1.1\r\n", HTTPD_EBADLINE, 102),
+  ERR("GET / HTTP/1.1\n", HTTPD_EBADLINE, 122),
+  ERR("GET / HTTP/1.1\r\nHost : a\r\n", HTTPD_EBADHEADER, 128),
+  ERR("GET / HTTP/1.1\r\n Host: a\r\n", HTTPD_EBADHEADER, 126),
+  ERR("GET / HTTP/1.1\r\nHost: a\r\nFoo: a\x01\r\n", HTTPD_EBADHEADER, 129),
+  ERR("GET / HTTP/1.1\r\nHost: a\r\nFoo: a\nX", HTTPD_EBADHEADER, 125),
   /* rules between fields apply once the head is complete (httpd.h) */
-  ERR("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: +5\r\n", HTTPD_EINCOMPLETE),
-  ERR("GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n", HTTPD_EINCOMPLETE),
-  ERR("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: +5\r\n\r\n", HTTPD_EBADLENGTH),
-  ERR("GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", HTTPD_EBADHOST),
+  ERR("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: +5\r\n", HTTPD_EINCOMPLETE, 0),
+  ERR("GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n", HTTPD_EINCOMPLETE, 0),
+  ERR("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: +5\r\n\r\n", HTTPD_EBADLENGTH, 132),
+  ERR("GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", HTTPD_EBADHOST, 130),
   /* -- incomplete forever: empty lines only */
-  ERR("\r\n\r\n\r\n", HTTPD_EINCOMPLETE),
+  ERR("\r\n\r\n\r\n", HTTPD_EINCOMPLETE, 0),
 };
 
 /* ==== request heads: limits, generated from the HTTPD_MAX_* macros ==== */
@@ -929,6 +1014,30 @@ static void mk_head(struct sbuf *b, size_t total)
   sb_str(b, "\r\n");
 }
 
+/* The site a head of well-formed lines gets when it outgrows HTTPD_MAX_HEAD
+** (b holding the bytes up to the limit): 124 ("head too large") when a field
+** line runs past the room left for the final CRLF, 123 ("no room left for
+** the final CRLF") when a line ends too close to the limit for the final
+** CRLF to follow; 0 if the head fits. */
+static int head_over_site(const char *b, size_t n)
+{
+  size_t pos = 0, eol;
+  while (pos < n && b[pos] != '\r')
+    pos++;
+  pos += 2;                          /* the request line: within HTTPD_MAX_LINE */
+  for (;;) {
+    if (pos + 2 > HTTPD_MAX_HEAD)
+      return 123;
+    for (eol = pos; eol < n && b[eol] != '\r'; eol++)
+      ;
+    if (eol > HTTPD_MAX_HEAD - 2)
+      return 124;
+    if (eol >= n || eol == pos)
+      return 0;
+    pos = eol + 2;
+  }
+}
+
 static void rq_limits(void)
 {
   struct sbuf b = {0}, h = {0};
@@ -939,7 +1048,7 @@ static void rq_limits(void)
   /* request line: exactly HTTPD_MAX_LINE accepted, one more refused */
   mk_line(&b, HTTPD_MAX_LINE);
   {
-    struct rq c = {b.p, b.n, RC_OK, HTTPD_GET, 1, NULL, NULL, "a", BN, 0, 1, 0, 0, "Host:a"};
+    struct rq c = {b.p, b.n, RC_OK, HTTPD_GET, 1, NULL, NULL, "a", BN, 0, 1, 0, 0, "Host:a", 0};
     rq_check(&c, "limit: request line of HTTPD_MAX_LINE bytes");
     rc = rq_parse(b.p, HTTPD_MAX_LINE, &r, NULL);
     check(rc == HTTPD_EINCOMPLETE, "limit: HTTPD_MAX_LINE bytes of request line, no CRLF yet -> "
@@ -951,22 +1060,26 @@ static void rq_limits(void)
   sb_free(&b);
   mk_line(&b, HTTPD_MAX_LINE + 1);
   {
-    struct rq c = {b.p, b.n, HTTPD_EURILONG, 0, 0, NULL, NULL, NULL, 0, 0, 0, 0, 0, NULL};
+    /* 121: parse_eol finds no CR among the first HTTPD_MAX_LINE + 1 bytes */
+    struct rq c = {b.p, b.n, HTTPD_EURILONG, 0, 0, NULL, NULL, NULL, 0, 0, 0, 0, 0, NULL, 121};
     rq_check(&c, "limit: request line of HTTPD_MAX_LINE+1 bytes");
     rc = rq_parse(b.p, HTTPD_MAX_LINE + 1, &r, NULL);
-    check(rc == HTTPD_EURILONG, "limit: HTTPD_MAX_LINE+1 bytes of request line without CRLF -> "
-          "HTTPD_EURILONG before the CRLF (got %s)", ename(rc));
+    check(rc == HTTPD_EURILONG && !site_bad(rc, r.site, 100, 121), "limit: HTTPD_MAX_LINE+1 "
+          "bytes of request line without CRLF -> HTTPD_EURILONG, site 121, before the CRLF "
+          "(got %s, site %d)", ename(rc), r.site);
   }
   sb_free(&b);
   mk_line(&b, HTTPD_MAX_LINE + 100);
   rc = rq_parse(b.p, HTTPD_MAX_LINE + 50, &r, NULL);
-  check(rc == HTTPD_EURILONG, "limit: HTTPD_MAX_LINE+50 bytes of request line without CRLF -> "
-        "HTTPD_EURILONG (got %s)", ename(rc));
+  check(rc == HTTPD_EURILONG && !site_bad(rc, r.site, 100, 121), "limit: HTTPD_MAX_LINE+50 "
+        "bytes of request line without CRLF -> HTTPD_EURILONG, site 121 (got %s, site %d)",
+        ename(rc), r.site);
   sb_free(&b);
   if (HTTPD_MAX_LINE >= 8000) {
     mk_line(&b, 8000);
     {
-      struct rq c = {b.p, b.n, RC_OK, HTTPD_GET, 1, NULL, NULL, "a", BN, 0, 1, 0, 0, "Host:a"};
+      struct rq c = {b.p, b.n, RC_OK, HTTPD_GET, 1, NULL, NULL, "a", BN, 0, 1, 0, 0, "Host:a",
+                     0};
       rq_check(&c, "limit: request line of 8000 bytes (default build)");
     }
     sb_free(&b);
@@ -981,13 +1094,14 @@ static void rq_limits(void)
   }
   sb_str(&b, "\r\n");
   {
-    struct rq c = {b.p, b.n, RC_OK, HTTPD_GET, 1, "/", NULL, "a", BN, 0, 1, 0, 0, h.p};
+    struct rq c = {b.p, b.n, RC_OK, HTTPD_GET, 1, "/", NULL, "a", BN, 0, 1, 0, 0, h.p, 0};
     rq_check(&c, "limit: HTTPD_MAX_HEADERS fields");
   }
   b.n -= 2;
   sb_str(&b, "X-Last: v\r\n\r\n");
   {
-    struct rq c = {b.p, b.n, HTTPD_EHEADLARGE, 0, 0, NULL, NULL, NULL, 0, 0, 0, 0, 0, NULL};
+    /* 127: a well-formed field line when the array is full */
+    struct rq c = {b.p, b.n, HTTPD_EHEADLARGE, 0, 0, NULL, NULL, NULL, 0, 0, 0, 0, 0, NULL, 127};
     rq_check(&c, "limit: HTTPD_MAX_HEADERS+1 fields");
   }
   sb_free(&b);
@@ -996,21 +1110,38 @@ static void rq_limits(void)
   /* head size: HTTPD_MAX_HEAD accepted, one more refused */
   mk_head(&b, HTTPD_MAX_HEAD);
   {
-    struct rq c = {b.p, b.n, RC_OK, HTTPD_GET, 1, "/", NULL, "a", BN, 0, 1, 0, 0, NULL};
+    struct rq c = {b.p, b.n, RC_OK, HTTPD_GET, 1, "/", NULL, "a", BN, 0, 1, 0, 0, NULL, 0};
     check(b.n == HTTPD_MAX_HEAD, "limit: generated head has HTTPD_MAX_HEAD bytes");
     rq_check(&c, "limit: head of HTTPD_MAX_HEAD bytes");
   }
   sb_free(&b);
   mk_head(&b, HTTPD_MAX_HEAD + 1);
   {
-    struct rq c = {b.p, b.n, HTTPD_EHEADLARGE, 0, 0, NULL, NULL, NULL, 0, 0, 0, 0, 0, NULL};
+    /* 123: the last field line ends at HTTPD_MAX_HEAD - 1, where the final
+    ** CRLF would end one byte past the limit */
+    struct rq c = {b.p, b.n, HTTPD_EHEADLARGE, 0, 0, NULL, NULL, NULL, 0, 0, 0, 0, 0, NULL, 123};
     rq_check(&c, "limit: head of HTTPD_MAX_HEAD+1 bytes");
   }
   sb_free(&b);
   mk_head(&b, HTTPD_MAX_HEAD + 64);
-  rc = rq_parse(b.p, HTTPD_MAX_HEAD + 32, &r, NULL);
-  check(rc == HTTPD_EHEADLARGE, "limit: HTTPD_MAX_HEAD+32 bytes of a head not yet ended -> "
-        "HTTPD_EHEADLARGE (got %s)", ename(rc));
+  {
+    int want = head_over_site(b.p, b.n);
+    rc = rq_parse(b.p, HTTPD_MAX_HEAD + 32, &r, NULL);
+    check(rc == HTTPD_EHEADLARGE && want != 0 && !site_bad(rc, r.site, 100, want),
+          "limit: HTTPD_MAX_HEAD+32 bytes of a head not yet ended -> HTTPD_EHEADLARGE, site %d "
+          "(got %s, site %d)", want, ename(rc), r.site);
+  }
+  sb_free(&b);
+
+  /* empty lines before the request line: more than HTTPD_MAX_HEAD bytes of
+  ** them is 120, whatever follows */
+  for (i = 0; i < HTTPD_MAX_HEAD / 2 + 1; i++)
+    sb_str(&b, "\r\n");
+  sb_str(&b, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  {
+    struct rq c = {b.p, b.n, HTTPD_EHEADLARGE, 0, 0, NULL, NULL, NULL, 0, 0, 0, 0, 0, NULL, 120};
+    rq_check(&c, "limit: HTTPD_MAX_HEAD/2+1 empty lines before the request line");
+  }
   sb_free(&b);
 }
 
@@ -1116,10 +1247,11 @@ struct ck {
   const char *body;
   size_t blen;
   size_t extra;        /* bytes after the end of the chunked body */
+  int site;            /* errors: the expected site (200-299) or SITE_ASK; else 0 */
 };
 
-#define CK(s, body, extra) { s, sizeof(s) - 1, 0, body, sizeof(body) - 1, extra }
-#define CKE(s, code) { s, sizeof(s) - 1, code, "", 0, 0 }
+#define CK(s, body, extra) { s, sizeof(s) - 1, 0, body, sizeof(body) - 1, extra, 0 }
+#define CKE(s, code, site) { s, sizeof(s) - 1, code, "", 0, 0, site }
 
 static const struct ck ck_table[] = {
   CK("5\r\nhello\r\n0\r\n\r\n", "hello", 0),
@@ -1155,49 +1287,50 @@ static const struct ck ck_table[] = {
   CK("5\r\n0\r\n\r\n\r\n0\r\n\r\n", "0\r\n\r\n", 0),
   CK("2\r\n\n\r\r\n0\r\n\r\n", "\n\r", 0),
 
-  CKE("0x5\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK),
-  CKE("+5\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK),
-  CKE("-5\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK),
-  CKE(" 5\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK),
-  CKE("5 \r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK),
-  CKE("5\t\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK),
-  CKE("5 5\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK),
-  CKE("\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK),
-  CKE("g\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK),
-  CKE("5g\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK),
-  CKE("10000000000000000\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK),
-  CKE("00000000000000005\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK),
-  CKE("5\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK),
-  CKE("5\rhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK),
-  CKE("5\r\nhelloX\r\n0\r\n\r\n", HTTPD_EBADCHUNK),
-  CKE("5\r\nhello0\r\n\r\n", HTTPD_EBADCHUNK),
-  CKE("5\r\nhello\n0\r\n\r\n", HTTPD_EBADCHUNK),
-  CKE("5\r\nhello\rX0\r\n\r\n", HTTPD_EBADCHUNK),
-  CKE("5\r\nhello\r\n0\n\r\n", HTTPD_EBADCHUNK),
-  CKE("5;\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK),
-  CKE("5;=x\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK),
-  CKE("5;a=\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK),
-  CKE("5;a=\"abc\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK),
-  CKE("5;a=\"abc\\\"\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK),
-  CKE("5;a b\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK),
-  CKE("5;a=b c\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK),
-  CKE("5;a=\"x\"y\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK),
-  CKE("5;a=\"\x01\"\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK),
-  CKE("5;a@b\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK),
-  CKE("5;a\x00\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK),
-  CKE("5 ;\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK),
-  CKE("0\r\n\n", RC_400),
-  CKE("0\r\n\rX", RC_400),
-  CKE("0\r\nFoo: a\nB: c\r\n\r\n", RC_400),
-  CKE("0\r\nFoo: a\rB: c\r\n\r\n", RC_400),
-  CKE("0\r\n Foo: x\r\n\r\n", RC_400),
-  CKE("0\r\nFoo bar\r\n\r\n", HTTPD_EBADHEADER),
-  CKE("0\r\nFoo : x\r\n\r\n", HTTPD_EBADHEADER),
-  CKE("0\r\n: x\r\n\r\n", HTTPD_EBADHEADER),
-  CKE("0\r\nFoo: a\r\n b\r\n\r\n", HTTPD_EBADHEADER),
-  CKE("0\r\nFoo: a\x00" "b\r\n\r\n", HTTPD_EBADHEADER),
-  CKE("0\r\nFoo: a\x01" "b\r\n\r\n", HTTPD_EBADHEADER),
-  CKE("0\r\nF@o: x\r\n\r\n", HTTPD_EBADHEADER),
+  CKE("0x5\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK, 202),  /* size "0", then junk */
+  CKE("+5\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK, 201),
+  CKE("-5\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK, 201),
+  CKE(" 5\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK, 201),
+  CKE("5 \r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK, 202),
+  CKE("5\t\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK, 202),
+  CKE("5 5\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK, 202),
+  CKE("\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK, 201),
+  CKE("g\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK, 201),
+  CKE("5g\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK, 202),
+  CKE("10000000000000000\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK, 200),
+  CKE("00000000000000005\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK, 200),
+  CKE("5\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK, 209),
+  CKE("5\rhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK, 209),
+  CKE("5\r\nhelloX\r\n0\r\n\r\n", HTTPD_EBADCHUNK, 210),
+  CKE("5\r\nhello0\r\n\r\n", HTTPD_EBADCHUNK, 210),
+  CKE("5\r\nhello\n0\r\n\r\n", HTTPD_EBADCHUNK, 210),
+  CKE("5\r\nhello\rX0\r\n\r\n", HTTPD_EBADCHUNK, 210),
+  CKE("5\r\nhello\r\n0\n\r\n", HTTPD_EBADCHUNK, 209),
+  CKE("5;\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK, 203),
+  CKE("5;=x\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK, 203),
+  CKE("5;a=\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK, 207),
+  CKE("5;a=\"abc\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK, 206),
+  CKE("5;a=\"abc\\\"\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK, 206),
+  CKE("5;a b\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK, 202),
+  CKE("5;a=b c\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK, 202),
+  CKE("5;a=\"x\"y\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK, 202),
+  CKE("5;a=\"\x01\"\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK, 205),
+  CKE("5;a@b\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK, 202),
+  CKE("5;a\x00\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK, 202),
+  CKE("5 ;\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK, 203),
+  CKE("5;a=\"\\\r\nhello\r\n0\r\n\r\n", HTTPD_EBADCHUNK, 204),
+  CKE("0\r\n\n", HTTPD_EBADCHUNK, 213),
+  CKE("0\r\n\rX", HTTPD_EBADCHUNK, 213),
+  CKE("0\r\nFoo: a\nB: c\r\n\r\n", HTTPD_EBADCHUNK, 213),
+  CKE("0\r\nFoo: a\rB: c\r\n\r\n", HTTPD_EBADCHUNK, 213),
+  CKE("0\r\n Foo: x\r\n\r\n", HTTPD_EBADHEADER, 214),
+  CKE("0\r\nFoo bar\r\n\r\n", HTTPD_EBADHEADER, 216),
+  CKE("0\r\nFoo : x\r\n\r\n", HTTPD_EBADHEADER, 216),
+  CKE("0\r\n: x\r\n\r\n", HTTPD_EBADHEADER, 216),
+  CKE("0\r\nFoo: a\r\n b\r\n\r\n", HTTPD_EBADHEADER, 214),
+  CKE("0\r\nFoo: a\x00" "b\r\n\r\n", HTTPD_EBADHEADER, 217),
+  CKE("0\r\nFoo: a\x01" "b\r\n\r\n", HTTPD_EBADHEADER, 217),
+  CKE("0\r\nF@o: x\r\n\r\n", HTTPD_EBADHEADER, 216),
 };
 
 /* Decodes in[0..len) with a fresh decoder; bytes become available up to
@@ -1206,7 +1339,7 @@ static const struct ck ck_table[] = {
 ** Returns 0 when done, 1 when it still needs more after all input, a negative
 ** code on error, 2 on a contract violation (described in *why). */
 static int ck_run(const char *in, size_t len, const size_t *lim, size_t nlim, int zeroed,
-                  struct sbuf *body, size_t *used, uint64_t *total, const char **why)
+                  struct sbuf *body, size_t *used, uint64_t *total, int *site, const char **why)
 {
   struct httpd_chunked ch;
   size_t pos = 0, li, calls = 0;
@@ -1216,12 +1349,14 @@ static int ck_run(const char *in, size_t len, const size_t *lim, size_t nlim, in
     httpd_chunked_init(&ch);
   body->n = 0;
   *why = NULL;
+  *site = 0;
   for (li = 0; li < nlim; li++) {
     size_t avail = lim[li];
     for (;;) {
       const char *b, *data = (const char *)&ch;
       size_t nd = 12345;
       long rc;
+      *site = ch.site;
       if (httpd_chunked_done(&ch)) {
         *used = pos;
         *total = ch.total;
@@ -1233,6 +1368,7 @@ static int ck_run(const char *in, size_t len, const size_t *lim, size_t nlim, in
       }
       b = gcopy(in + pos, avail - pos);
       rc = httpd_chunked_parse(&ch, b, avail - pos, &data, &nd);
+      *site = ch.site;
       if (rc < 0) {
         *used = pos;
         return (int)rc;
@@ -1260,18 +1396,26 @@ static int ck_run(const char *in, size_t len, const size_t *lim, size_t nlim, in
   }
   *used = pos;
   *total = ch.total;
+  *site = ch.site;
   return httpd_chunked_done(&ch) ? 0 : 1;
 }
 
+/* want: the site an error must carry (> 0), or only its range (<= 0). */
 static const char *ck_mode_check(const struct ck *c, int rc, const struct sbuf *body, size_t used,
-                                 uint64_t total, const char *why)
+                                 uint64_t total, int site, int want, const char *why)
 {
   static char msg[300];
+  const char *swhy;
   if (rc == 2)
     return why;
   if (c->rc == 0) {
     if (rc != 0) {
-      snprintf(msg, sizeof msg, "got %s", rc == 1 ? "still incomplete" : ename(rc));
+      snprintf(msg, sizeof msg, "got %s (site %d)", rc == 1 ? "still incomplete" : ename(rc),
+               site);
+      return msg;
+    }
+    if (site != 0) {
+      snprintf(msg, sizeof msg, "site %d after a success", site);
       return msg;
     }
     if (body->n != c->blen || memcmp(body->p ? body->p : "", c->body, c->blen) != 0) {
@@ -1293,9 +1437,11 @@ static const char *ck_mode_check(const struct ck *c, int rc, const struct sbuf *
   if (rc == 1)
     return "still incomplete after all input";
   if (c->rc == RC_400 ? httpd_status(rc) != 400 : rc != c->rc) {
-    snprintf(msg, sizeof msg, "got %s", ename(rc));
+    snprintf(msg, sizeof msg, "got %s (site %d)", ename(rc), site);
     return msg;
   }
+  if ((swhy = site_bad(rc, site, 200, want)) != NULL)
+    return swhy;
   return NULL;
 }
 
@@ -1307,19 +1453,20 @@ static void ck_check(const struct ck *c, const char *label)
   uint64_t total = 0;
   const char *why, *bad = NULL;
   char where[64] = "";
-  int rc;
+  int rc, site, want;
 
   ctx("chunked %s %s", label, esc(c->in, c->len));
   lim[0] = c->len;
-  rc = ck_run(c->in, c->len, lim, 1, 0, &body, &used, &total, &why);
-  bad = ck_mode_check(c, rc, &body, used, total, why);
+  rc = ck_run(c->in, c->len, lim, 1, 0, &body, &used, &total, &site, &why);
+  bad = ck_mode_check(c, rc, &body, used, total, site, c->site, why);
   if (bad)
     snprintf(where, sizeof where, "whole");
+  want = c->site > 0 ? c->site : site;   /* every feeding: the same site */
   for (s = 0; !bad && s <= c->len; s++) {
     lim[0] = s;
     lim[1] = c->len;
-    rc = ck_run(c->in, c->len, lim, 2, (int)(s & 1), &body, &used, &total, &why);
-    bad = ck_mode_check(c, rc, &body, used, total, why);
+    rc = ck_run(c->in, c->len, lim, 2, (int)(s & 1), &body, &used, &total, &site, &why);
+    bad = ck_mode_check(c, rc, &body, used, total, site, want, why);
     if (bad)
       snprintf(where, sizeof where, "split at %zu", s);
   }
@@ -1329,17 +1476,44 @@ static void ck_check(const struct ck *c, const char *label)
       exit(1);
     for (s = 0; s < c->len; s++)
       one[s] = s + 1;
-    rc = ck_run(c->in, c->len, one, c->len, 0, &body, &used, &total, &why);
-    bad = ck_mode_check(c, rc, &body, used, total, why);
+    rc = ck_run(c->in, c->len, one, c->len, 0, &body, &used, &total, &site, &why);
+    bad = ck_mode_check(c, rc, &body, used, total, site, want, why);
     if (bad)
       snprintf(where, sizeof where, "byte by byte");
     free(one);
   }
-  if (!check(bad == NULL, "chunked %s %s -> %s (whole, every split, byte by byte)", label,
+  if (!check(bad == NULL, "chunked %s %s -> %s%s%s (whole, every split, byte by byte)", label,
              esc(c->in, c->len), c->rc == 0 ? esc(c->body, c->blen)
-                                  : c->rc == RC_400 ? "a 400 code" : ename(c->rc)))
+                                  : c->rc == RC_400 ? "a 400 code" : ename(c->rc),
+             c->rc == 0 ? ", site 0" : ", ", c->rc == 0 ? "" : site_name(c->site)))
     diag("%s: %s", where, bad);
   sb_free(&body);
+}
+
+/* The site of a trailer section t[0..n) of well-formed field lines that
+** outgrows HTTPD_MAX_TRAILER or HTTPD_MAX_HEADERS: 211 ("no room left for the
+** final CRLF") when a line starts with less than 2 bytes left, 212 ("trailer
+** section too large") when a line runs past the room left, 215 ("too many
+** trailer fields") for a field line after HTTPD_MAX_HEADERS of them; 0 if the
+** section fits. */
+static int trailer_over_site(const char *t, size_t n)
+{
+  size_t pos = 0, eol, tl = 0, nt = 0;
+  for (;;) {
+    if (tl + 2 > HTTPD_MAX_TRAILER)
+      return 211;
+    for (eol = pos; eol < n && t[eol] != '\r'; eol++)
+      ;
+    if (eol - pos > HTTPD_MAX_TRAILER - 2 - tl)
+      return 212;
+    if (eol >= n || eol == pos)
+      return 0;
+    if (nt == HTTPD_MAX_HEADERS)
+      return 215;
+    tl += eol - pos + 2;
+    nt++;
+    pos = eol + 2;
+  }
 }
 
 static void ck_limits(void)
@@ -1352,7 +1526,7 @@ static void ck_limits(void)
   sb_rep(&b, 'e', HTTPD_MAX_CHUNK_LINE - 4);
   sb_str(&b, "\r\nx\r\n0\r\n\r\n");
   {
-    struct ck c = {b.p, b.n, 0, "x", 1, 0};
+    struct ck c = {b.p, b.n, 0, "x", 1, 0, 0};
     ck_check(&c, "limit: chunk line of HTTPD_MAX_CHUNK_LINE bytes");
   }
   sb_free(&b);
@@ -1360,7 +1534,8 @@ static void ck_limits(void)
   sb_rep(&b, 'e', HTTPD_MAX_CHUNK_LINE - 3);
   sb_str(&b, "\r\nx\r\n0\r\n\r\n");
   {
-    struct ck c = {b.p, b.n, HTTPD_EBADCHUNK, "", 0, 0};
+    /* 208: no CR among the first HTTPD_MAX_CHUNK_LINE - 1 bytes of the line */
+    struct ck c = {b.p, b.n, HTTPD_EBADCHUNK, "", 0, 0, 208};
     ck_check(&c, "limit: chunk line of HTTPD_MAX_CHUNK_LINE+1 bytes");
   }
   sb_free(&b);
@@ -1368,7 +1543,7 @@ static void ck_limits(void)
   sb_rep(&b, 'e', HTTPD_MAX_CHUNK_LINE - 2);
   sb_str(&b, "\r\nx\r\n0\r\n\r\n");
   {
-    struct ck c = {b.p, b.n, HTTPD_EBADCHUNK, "", 0, 0};
+    struct ck c = {b.p, b.n, HTTPD_EBADCHUNK, "", 0, 0, 208};
     ck_check(&c, "limit: chunk line of HTTPD_MAX_CHUNK_LINE bytes before its CRLF");
   }
   sb_free(&b);
@@ -1376,7 +1551,7 @@ static void ck_limits(void)
   sb_rep(&b, 'e', HTTPD_MAX_CHUNK_LINE + 10);
   sb_str(&b, "\r\n\r\n");
   {
-    struct ck c = {b.p, b.n, HTTPD_EBADCHUNK, "", 0, 0};
+    struct ck c = {b.p, b.n, HTTPD_EBADCHUNK, "", 0, 0, 208};
     ck_check(&c, "limit: last-chunk line over HTTPD_MAX_CHUNK_LINE");
   }
   sb_free(&b);
@@ -1392,7 +1567,7 @@ static void ck_limits(void)
   }
   sb_str(&b, "T: x\r\n\r\n");
   {
-    struct ck c = {b.p, b.n, 0, "abc", 3, 0};
+    struct ck c = {b.p, b.n, 0, "abc", 3, 0, 0};
     ck_check(&c, "limit: trailers well below HTTPD_MAX_TRAILER");
   }
   sb_free(&b);
@@ -1405,8 +1580,27 @@ static void ck_limits(void)
   }
   sb_str(&b, "\r\n");
   {
-    struct ck c = {b.p, b.n, HTTPD_EHEADLARGE, "", 0, 0};
+    struct ck c = {b.p, b.n, HTTPD_EHEADLARGE, "", 0, 0, 0};
+    c.site = trailer_over_site(b.p + 11, b.n - 11);  /* after "3\r\nabc\r\n0\r\n" */
     ck_check(&c, "limit: trailers over HTTPD_MAX_TRAILER");
+  }
+  sb_free(&b);
+  /* one field filling the trailer section to exactly HTTPD_MAX_TRAILER bytes
+  ** with the final CRLF, then one byte more: 211 once the field's CRLF is in */
+  sb_str(&b, "0\r\nT: ");
+  sb_rep(&b, 't', HTTPD_MAX_TRAILER - 7);
+  sb_str(&b, "\r\n\r\n");
+  {
+    struct ck c = {b.p, b.n, 0, "", 0, 0, 0};
+    ck_check(&c, "limit: trailer section of HTTPD_MAX_TRAILER bytes");
+  }
+  sb_free(&b);
+  sb_str(&b, "0\r\nT: ");
+  sb_rep(&b, 't', HTTPD_MAX_TRAILER - 6);
+  sb_str(&b, "\r\n\r\n");
+  {
+    struct ck c = {b.p, b.n, HTTPD_EHEADLARGE, "", 0, 0, 211};
+    ck_check(&c, "limit: trailer section of HTTPD_MAX_TRAILER+1 bytes");
   }
   sb_free(&b);
   sb_str(&b, "0\r\n");
@@ -1414,13 +1608,13 @@ static void ck_limits(void)
     sb_fmt(&b, "T%zu: v\r\n", i);
   sb_str(&b, "\r\n");
   {
-    struct ck c = {b.p, b.n, 0, "", 0, 0};
+    struct ck c = {b.p, b.n, 0, "", 0, 0, 0};
     ck_check(&c, "limit: HTTPD_MAX_HEADERS trailer fields");
   }
   b.n -= 2;
   sb_str(&b, "T: v\r\n\r\n");
   {
-    struct ck c = {b.p, b.n, HTTPD_EHEADLARGE, "", 0, 0};
+    struct ck c = {b.p, b.n, HTTPD_EHEADLARGE, "", 0, 0, 215};
     ck_check(&c, "limit: HTTPD_MAX_HEADERS+1 trailer fields");
   }
   sb_free(&b);
@@ -1484,6 +1678,8 @@ static void ck_transitions(void)
     rc = ck_feed(&ch, tail, n + 6, &nd);
     check(rc == (long)n + 2 && httpd_chunked_done(&ch) && ch.total == 5,
           "chunked: final CRLF -> done, the next request's bytes left, total 5 (rc %ld)", rc);
+    check(ch.site == 0, "chunked: a decoder initialized over 0x5a bytes decodes a body and "
+          "keeps site 0 (site %d)", ch.site);
   }
   memset(&z, 0, sizeof z);
   rc = ck_feed(&z, "0\r\n\r\n", 5, &nd);
@@ -1506,15 +1702,20 @@ static void ck_all(void)
 
 /* ==== path normalizer ==== */
 
+/* Test hook in httpd.c (not API): the site of httpd_path_normalize's answer
+** for the same arguments (0 for a success). */
+int httpd__path_site(const char *path, size_t n, char *out, size_t cap);
+
 struct pn {
   const char *in;
   size_t len;
   int rc;            /* 0: success with out; else the error code */
   const char *out;
+  int site;          /* errors: the expected site (300-399); else 0 */
 };
 
-#define PN(s, out) { s, sizeof(s) - 1, 0, out }
-#define PNE(s) { s, sizeof(s) - 1, HTTPD_EBADPATH, NULL }
+#define PN(s, out) { s, sizeof(s) - 1, 0, out, 0 }
+#define PNE(s, site) { s, sizeof(s) - 1, HTTPD_EBADPATH, NULL, site }
 
 static const struct pn pn_table[] = {
   PN("/", ""), PN("", ""), PN("//", ""), PN("/a/b", "a/b"), PN("/a/", "a/"), PN("/a", "a"),
@@ -1531,14 +1732,16 @@ static const struct pn pn_table[] = {
   PN("/a%5cb", "a\\b"), PN("/%c3%a9", "\xc3\xa9"), PN("/%7E%7e", "~~"), PN("/%3f", "?"),
   PN("/a%3bb", "a;b"), PN("/a/%2E%2E/%2E/b/", "b/"), PN("/A%2db_C", "A-b_C"),
   PN("/a/b/c/../../../d", "d"), PN("/a//..//b", "b"),
-  PNE("/.."), PNE("/../"), PNE("/../a"), PNE("/a/../../b"), PNE("/a/../.."),
-  PNE("/a/b/../../.."), PNE("/./../x"), PNE("/..//x"), PNE("/%2e%2e/x"), PNE("/%2E%2e"),
-  PNE("/.%2e/"), PNE("/%2e./"), PNE("/a%2fb"), PNE("/a%2Fb"), PNE("/%2F"),
-  PNE("/a/%2e%2e%2f"), PNE("/a%00b"), PNE("/%00"), PNE("/%0a"), PNE("/%0d%0a"), PNE("/%01"),
-  PNE("/%1f"), PNE("/%09"), PNE("/%7f"), PNE("/%zz"), PNE("/%4"), PNE("/%"), PNE("/a%"),
-  PNE("/%g0"), PNE("/%0g"), PNE("/%%41"), PNE("/% 1"), PNE("/%4G"), PNE("a"), PNE("./a"),
-  PNE("a/b"), PNE("%2fa"), PNE("\\a"), PNE(".."), PNE("/a\x00" "b"), PNE("/a\tb"),
-  PNE("/a\nb"), PNE("/a\rb"),
+  PNE("/..", 306), PNE("/../", 306), PNE("/../a", 306), PNE("/a/../../b", 306),
+  PNE("/a/../..", 306), PNE("/a/b/../../..", 306), PNE("/./../x", 306), PNE("/..//x", 306),
+  PNE("/%2e%2e/x", 306), PNE("/%2E%2e", 306), PNE("/.%2e/", 306), PNE("/%2e./", 306),
+  PNE("/a%2fb", 302), PNE("/a%2Fb", 302), PNE("/%2F", 302), PNE("/a/%2e%2e%2f", 302),
+  PNE("/a%00b", 303), PNE("/%00", 303), PNE("/%0a", 303), PNE("/%0d%0a", 303), PNE("/%01", 303),
+  PNE("/%1f", 303), PNE("/%09", 303), PNE("/%7f", 303), PNE("/%zz", 301), PNE("/%4", 301),
+  PNE("/%", 301), PNE("/a%", 301), PNE("/%g0", 301), PNE("/%0g", 301), PNE("/%%41", 301),
+  PNE("/% 1", 301), PNE("/%4G", 301), PNE("a", 300), PNE("./a", 300), PNE("a/b", 300),
+  PNE("%2fa", 300), PNE("\\a", 300), PNE("..", 300), PNE("/a\x00" "b", 303), PNE("/a\tb", 303),
+  PNE("/a\nb", 303), PNE("/a\rb", 303),
 };
 
 /* Checks the properties every normalized result has; NULL if fine. */
@@ -1583,6 +1786,20 @@ static int pn_run(const char *in, size_t n, size_t cap, const char **outp)
   return httpd_path_normalize(b, n, out, cap);
 }
 
+/* The site of normalizing in[0..n) with cap (the hook), input and output
+** against guard pages like pn_run. */
+static int pn_site(const char *in, size_t n, size_t cap)
+{
+  char *out;
+  const char *b;
+  if (cap > g_out.size)
+    cap = g_out.size;
+  out = g_out.end - cap;
+  memset(out, 0xaa, cap);
+  b = gcopy(in, n);
+  return httpd__path_site(b, n, out, cap);
+}
+
 /* "/" + out with each '%' written as "%25", normalized again: same result? */
 static const char *pn_idem(const char *res, size_t n)
 {
@@ -1609,76 +1826,85 @@ static const char *pn_idem(const char *res, size_t n)
 
 static void pn_check(const struct pn *c, size_t cap, const char *label)
 {
-  const char *out, *why = NULL;
+  const char *out, *why = NULL, *swhy;
   char res[HTTPD_MAX_PATH + 64];
-  int rc;
+  int rc, site;
   ctx("path %s %s", label, esc(c->in, c->len));
+  site = pn_site(c->in, c->len, cap);
   rc = pn_run(c->in, c->len, cap, &out);
+  swhy = site_bad(rc, site, 300, c->site);
   if (c->rc != 0) {
-    if (!check(rc == c->rc, "path %s %s -> %s", label, esc(c->in, c->len), ename(c->rc)))
-      diag("got %s%s%s", ename(rc), rc >= 0 ? " " : "", rc >= 0 ? esc(out, (size_t)rc) : "");
+    if (!check(rc == c->rc && swhy == NULL, "path %s %s -> %s, %s", label, esc(c->in, c->len),
+               ename(c->rc), site_name(c->site)))
+      diag("got %s%s%s (site %d)", ename(rc), rc >= 0 ? " " : "",
+           rc >= 0 ? esc(out, (size_t)rc) : "", site);
     return;
   }
   if (rc < 0)
     why = ename(rc);
+  else if (swhy != NULL)
+    why = swhy;
   else if ((size_t)rc != strlen(c->out) || memcmp(out, c->out, (size_t)rc) != 0)
     why = esc(out, (size_t)rc);
   else if ((why = pn_props(out, rc)) == NULL) {
     memcpy(res, out, (size_t)rc);
     why = pn_idem(res, (size_t)rc);
   }
-  if (!check(why == NULL, "path %s %s -> \"%s\" (+ properties, idempotent)", label,
+  if (!check(why == NULL, "path %s %s -> \"%s\", site 0 (+ properties, idempotent)", label,
              esc(c->in, c->len), esc(c->out, strlen(c->out))))
     diag("got %s", why);
+}
+
+/* One capacity case of pn_limits: in (a C string) with cap gives want (a
+** length, or an error code with site `site`), and the result res on a success. */
+static void pn_cap(const char *in, size_t cap, int want, const char *res, int site)
+{
+  const char *out;
+  size_t n = strlen(in);
+  int got_site = pn_site(in, n, cap);
+  int rc = pn_run(in, n, cap, &out);
+  int ok = rc == want && site_bad(rc, got_site, 300, site) == NULL && (want >= 0 || site > 0) &&
+           (want < 0 || memcmp(out, res, (size_t)want + 1) == 0);
+  if (want >= 0)
+    check(ok, "path cap: \"%s\" cap %zu -> \"%s\", site 0 (got %s, site %d)", esc(in, n), cap,
+          res, ename(rc), got_site);
+  else
+    check(ok, "path cap: \"%s\" cap %zu -> %s, site %d (got %s, site %d)", esc(in, n), cap,
+          ename(want), site, ename(rc), got_site);
 }
 
 static void pn_limits(void)
 {
   struct sbuf b = {0}, e = {0};
-  const char *out;
   size_t i;
-  int rc;
 
-  /* output capacity: the result needs its length + 1 (the NUL) */
+  /* output capacity: the result needs its length + 1 (the NUL); 304 when a
+  ** byte does not fit, 305 when there is no room even for the NUL */
   ctx("path cap");
-  rc = pn_run("/abc", 4, 4, &out);
-  check(rc == 3 && memcmp(out, "abc", 4) == 0, "path cap: \"/abc\" cap 4 -> \"abc\" (got %s)",
-        ename(rc));
-  rc = pn_run("/abc", 4, 3, &out);
-  check(rc == HTTPD_EURILONG, "path cap: \"/abc\" cap 3 -> HTTPD_EURILONG (got %s)", ename(rc));
-  rc = pn_run("/abc", 4, 1, &out);
-  check(rc == HTTPD_EURILONG, "path cap: \"/abc\" cap 1 -> HTTPD_EURILONG (got %s)", ename(rc));
-  rc = pn_run("/abc", 4, 0, &out);
-  check(rc == HTTPD_EURILONG, "path cap: \"/abc\" cap 0 -> HTTPD_EURILONG (got %s)", ename(rc));
-  rc = pn_run("/", 1, 1, &out);
-  check(rc == 0 && out[0] == 0, "path cap: \"/\" cap 1 -> \"\" (got %s)", ename(rc));
-  rc = pn_run("/", 1, 0, &out);
-  check(rc == HTTPD_EURILONG, "path cap: \"/\" cap 0 -> HTTPD_EURILONG (got %s)", ename(rc));
-  rc = pn_run("/a/b/../c/", 10, 5, &out);
-  check(rc == 4 && memcmp(out, "a/c/", 5) == 0, "path cap: \"/a/b/../c/\" cap 5 -> \"a/c/\" "
-        "(got %s)", ename(rc));
-  rc = pn_run("/a/b/../c/", 10, 4, &out);
-  check(rc == HTTPD_EURILONG, "path cap: \"/a/b/../c/\" cap 4 -> HTTPD_EURILONG (got %s)",
-        ename(rc));
+  pn_cap("/abc", 4, 3, "abc", 0);
+  pn_cap("/abc", 3, HTTPD_EURILONG, NULL, 304);
+  pn_cap("/abc", 1, HTTPD_EURILONG, NULL, 304);
+  pn_cap("/abc", 0, HTTPD_EURILONG, NULL, 305);
+  pn_cap("/", 1, 0, "", 0);
+  pn_cap("/", 0, HTTPD_EURILONG, NULL, 305);
+  pn_cap("/a/b/../c/", 5, 4, "a/c/", 0);
+  /* 304 at the '/' after "b": "a/b" fills cap 4 */
+  pn_cap("/a/b/../c/", 4, HTTPD_EURILONG, NULL, 304);
   /* the decoded path must fit on its way, not only the result (httpd.h) */
-  rc = pn_run("/a/..", 5, 1, &out);
-  check(rc == HTTPD_EURILONG, "path cap: \"/a/..\" cap 1 -> HTTPD_EURILONG (got %s)", ename(rc));
-  rc = pn_run("/a/..", 5, 3, &out);
-  check(rc == 0 && out[0] == 0, "path cap: \"/a/..\" cap 3 -> \"\" (got %s)", ename(rc));
-  rc = pn_run("/%41%42", 7, 3, &out);
-  check(rc == 2 && memcmp(out, "AB", 3) == 0, "path cap: \"/%%41%%42\" cap 3 -> \"AB\" (got %s)",
-        ename(rc));
+  pn_cap("/a/..", 1, HTTPD_EURILONG, NULL, 304);
+  pn_cap("/a/..", 3, 0, "", 0);
+  pn_cap("/%41%42", 3, 2, "AB", 0);
 
   /* HTTPD_MAX_PATH */
   sb_str(&b, "/");
   sb_rep(&b, 'a', HTTPD_MAX_PATH);
   {
-    struct pn c = {b.p, b.n, 0, b.p + 1};
+    struct pn c = {b.p, b.n, 0, b.p + 1, 0};
     pn_check(&c, b.n + 16, "limit: result of HTTPD_MAX_PATH bytes");
   }
   sb_str(&b, "a");
   {
-    struct pn c = {b.p, b.n, HTTPD_EURILONG, NULL};
+    struct pn c = {b.p, b.n, HTTPD_EURILONG, NULL, 304};
     pn_check(&c, b.n + 16, "limit: result of HTTPD_MAX_PATH+1 bytes");
   }
   sb_free(&b);
@@ -1688,12 +1914,12 @@ static void pn_limits(void)
     sb_str(&e, "a");
   }
   {
-    struct pn c = {b.p, b.n, 0, e.p};
+    struct pn c = {b.p, b.n, 0, e.p, 0};
     pn_check(&c, b.n + 16, "limit: HTTPD_MAX_PATH %-escapes (3x longer input)");
   }
   sb_str(&b, "%61");
   {
-    struct pn c = {b.p, b.n, HTTPD_EURILONG, NULL};
+    struct pn c = {b.p, b.n, HTTPD_EURILONG, NULL, 304};
     pn_check(&c, b.n + 16, "limit: HTTPD_MAX_PATH+1 %-escapes");
   }
   sb_free(&b);
@@ -1702,7 +1928,7 @@ static void pn_limits(void)
   for (i = 0; i < HTTPD_MAX_PATH / 2; i++)
     sb_str(&b, "a/");
   {
-    struct pn c = {b.p, b.n, 0, b.p + 1};
+    struct pn c = {b.p, b.n, 0, b.p + 1, 0};
     pn_check(&c, b.n + 16, "limit: HTTPD_MAX_PATH bytes of \"a/\" segments");
   }
   sb_free(&b);
@@ -1810,16 +2036,29 @@ static void mut_requests(int iters)
   struct sbuf b = {0};
   struct httpd_request r;
   int i, range_bad = 0, inv_bad = 0, alone_bad = 0, prefix_bad = 0, nsucc = 0, nerr = 0;
-  char first[4][240] = {"", "", "", ""};
+  int site_bad_n = 0, split_bad = 0;
+  char first[6][240] = {"", "", "", "", "", ""};
   for (i = 0; i < iters; i++) {
-    const char *base = mut_req[rndn(sizeof mut_req / sizeof mut_req[0])], *p, *inv;
-    int rc, st;
+    const char *base = mut_req[rndn(sizeof mut_req / sizeof mut_req[0])], *p, *inv, *sw;
+    int rc, st, site;
     b.n = 0;
     sb_str(&b, base);
     mutate(&b);
     ctx("mutated request %s", esc(b.p, b.n));
     rc = rq_parse(b.p, b.n, &r, &p);
     st = rc < 0 ? httpd_status(rc) : 0;
+    site = r.site;
+    if ((sw = site_bad(rc, site, 100, 0)) != NULL && !site_bad_n++)
+      snprintf(first[4], 240, "%s: %s", esc(b.p, b.n), sw);
+    if (rc < 0 && rc != HTTPD_EINCOMPLETE && b.n > 0) {
+      /* a prefix that gives the same error gives the same site (its length
+      ** not drawn from rnd(): the inputs stay those of the other passes) */
+      size_t k = (size_t)((unsigned)i * 2654435761u) % b.n;
+      int rk = rq_parse(b.p, k, &r, NULL);
+      if (rk == rc && r.site != site && !split_bad++)
+        snprintf(first[5], 240, "%s -> %s site %d; prefix of %zu bytes: site %d", esc(b.p, b.n),
+                 ename(rc), site, k, r.site);
+    }
     if (rc < 0 && rc != HTTPD_EINCOMPLETE &&
         !(rc >= HTTPD_EEXPECT && rc <= HTTPD_EBADLINE && rc != HTTPD_EBADCHUNK &&
           rc != HTTPD_EBADPATH && rc != HTTPD_EBODYLARGE && st != 0)) {
@@ -1853,6 +2092,10 @@ static void mut_requests(int iters)
     diag("%d bad, first: %s", alone_bad, first[2]);
   if (!check(prefix_bad == 0, "mutation: the head minus its last byte is incomplete"))
     diag("%d bad, first: %s", prefix_bad, first[3]);
+  if (!check(site_bad_n == 0, "mutation: every error has a site in 100-199, a success site 0"))
+    diag("%d bad, first: %s", site_bad_n, first[4]);
+  if (!check(split_bad == 0, "mutation: a prefix giving the same error gives the same site"))
+    diag("%d bad, first: %s", split_bad, first[5]);
   sb_free(&b);
 }
 
@@ -1860,13 +2103,13 @@ static void mut_chunked(int iters)
 {
   struct sbuf b = {0}, body1 = {0}, body2 = {0};
   size_t *one = NULL, onecap = 0, s;
-  int i, bad = 0, diff = 0;
-  char first[2][300] = {"", ""};
+  int i, bad = 0, diff = 0, sbad = 0;
+  char first[3][300] = {"", "", ""};
   for (i = 0; i < iters; i++) {
     size_t used1 = 0, used2 = 0, lim;
     uint64_t t1 = 0, t2 = 0;
-    const char *why1, *why2;
-    int rc1, rc2;
+    const char *why1, *why2, *sw;
+    int rc1, rc2, site1, site2;
     b.n = 0;
     sb_str(&b, mut_ck[rndn(sizeof mut_ck / sizeof mut_ck[0])]);
     mutate(&b);
@@ -1880,24 +2123,36 @@ static void mut_chunked(int iters)
     for (s = 0; s < b.n; s++)
       one[s] = s + 1;
     lim = b.n;
-    rc1 = ck_run(b.p, b.n, &lim, 1, 0, &body1, &used1, &t1, &why1);
-    rc2 = ck_run(b.p, b.n, one, b.n, 0, &body2, &used2, &t2, &why2);
+    rc1 = ck_run(b.p, b.n, &lim, 1, 0, &body1, &used1, &t1, &site1, &why1);
+    rc2 = ck_run(b.p, b.n, one, b.n, 0, &body2, &used2, &t2, &site2, &why2);
+    /* 0 (done) and 1 (needs more) are no errors: site 0 */
+    sw = rc1 == 2 || rc2 == 2 ? NULL : site_bad(rc1 < 0 ? rc1 : 0, site1, 200, 0);
+    if (!sw && rc1 != 2 && rc2 != 2)
+      sw = site_bad(rc2 < 0 ? rc2 : 0, site2, 200, 0);
+    if (sw && !sbad++)
+      snprintf(first[2], 300, "%s: %s", esc(b.p, b.n), sw);
     if ((rc1 == 2 || rc2 == 2 || (rc1 < 0 && rc1 != HTTPD_EBADCHUNK && rc1 != HTTPD_EHEADLARGE &&
                                   rc1 != HTTPD_EBADHEADER)) && !bad++)
       snprintf(first[0], 300, "%s: %s", esc(b.p, b.n),
                rc1 == 2 ? why1 : rc2 == 2 ? why2 : ename(rc1));
     if (rc1 != 2 && rc2 != 2 &&
-        (rc1 != rc2 || (rc1 == 0 && (used1 != used2 || body1.n != body2.n || t1 != t2 ||
-                                     memcmp(body1.p, body2.p, body1.n) != 0))) &&
+        (rc1 != rc2 || site1 != site2 ||
+         (rc1 == 0 && (used1 != used2 || body1.n != body2.n || t1 != t2 ||
+                       memcmp(body1.p, body2.p, body1.n) != 0))) &&
         !diff++)
-      snprintf(first[1], 300, "%s: whole %s, byte by byte %s", esc(b.p, b.n),
-               rc1 == 1 ? "incomplete" : ename(rc1), rc2 == 1 ? "incomplete" : ename(rc2));
+      snprintf(first[1], 300, "%s: whole %s (site %d), byte by byte %s (site %d)", esc(b.p, b.n),
+               rc1 == 1 ? "incomplete" : ename(rc1), site1, rc2 == 1 ? "incomplete" : ename(rc2),
+               site2);
   }
   if (!check(bad == 0, "mutation: %d chunked bodies: results in range, data inside the input",
              iters))
     diag("%d bad, first: %s", bad, first[0]);
-  if (!check(diff == 0, "mutation: chunked bodies decode the same whole and byte by byte"))
+  if (!check(diff == 0, "mutation: chunked bodies decode the same whole and byte by byte "
+             "(the same site on an error)"))
     diag("%d differ, first: %s", diff, first[1]);
+  if (!check(sbad == 0, "mutation: every chunked error has a site in 200-299, a success or "
+             "a body still incomplete site 0"))
+    diag("%d bad, first: %s", sbad, first[2]);
   free(one);
   sb_free(&b);
   sb_free(&body1);
@@ -1908,16 +2163,28 @@ static void mut_paths(int iters)
 {
   struct sbuf b = {0};
   char res[HTTPD_MAX_PATH + 64];
-  int i, bad = 0, nok = 0;
-  char first[300] = "";
+  int i, bad = 0, nok = 0, sbad = 0;
+  char first[300] = "", sfirst[300] = "";
   for (i = 0; i < iters; i++) {
-    const char *out, *why = NULL;
-    int rc;
+    const char *out, *why = NULL, *sw;
+    int rc, site;
+    size_t cap;
     b.n = 0;
     sb_str(&b, mut_path[rndn(sizeof mut_path / sizeof mut_path[0])]);
     mutate(&b);
     ctx("mutated path %s", esc(b.p, b.n));
-    rc = pn_run(b.p, b.n, b.n + 16, &out);
+    /* a small cap too, to reach 304 and 305 (not drawn from rnd(): the
+    ** inputs stay those of the other passes) */
+    cap = (size_t)i % (b.n + 1);
+    site = pn_site(b.p, b.n, cap);
+    rc = pn_run(b.p, b.n, cap, &out);
+    if ((sw = site_bad(rc, site, 300, 0)) != NULL && !sbad++)
+      snprintf(sfirst, sizeof sfirst, "%s cap %zu: %s", esc(b.p, b.n), cap, sw);
+    cap = b.n + 16;
+    site = pn_site(b.p, b.n, cap);
+    rc = pn_run(b.p, b.n, cap, &out);
+    if ((sw = site_bad(rc, site, 300, 0)) != NULL && !sbad++)
+      snprintf(sfirst, sizeof sfirst, "%s cap %zu: %s", esc(b.p, b.n), cap, sw);
     if (rc >= 0) {
       nok++;
       why = pn_props(out, rc);
@@ -1935,7 +2202,28 @@ static void mut_paths(int iters)
   }
   if (!check(bad == 0, "mutation: %d paths (%d valid): properties and idempotence", iters, nok))
     diag("%d bad, first: %s", bad, first);
+  if (!check(sbad == 0, "mutation: every path error has a site in 300-399, a success site 0"))
+    diag("%d bad, first: %s", sbad, sfirst);
   sb_free(&b);
+}
+
+/* After all the passes: each site came with one error code; the sites seen. */
+static void site_summary(void)
+{
+  char list[1200];
+  size_t o = 0;
+  int k, n = 0;
+  for (k = 0; k < 400; k++)
+    if (g_site_code[k] != 0) {
+      n++;
+      o += (size_t)snprintf(list + o, sizeof list - o, " %d", k);
+      if (o >= sizeof list)
+        o = sizeof list - 1;
+    }
+  if (!check(g_site_clash == 0, "sites: each rejection site came with one error code (%d sites "
+             "seen)", n))
+    diag("%d clashes, first: %s", g_site_clash, g_site_clash_what);
+  diag("sites seen:%s", list);
 }
 
 int main(void)
@@ -1956,6 +2244,7 @@ int main(void)
   mut_requests(4000);
   mut_chunked(1500);
   mut_paths(3000);
+  site_summary();
   printf("# unit: %d passed, %d failed\n", g_pass, g_fail);
   return 0;
 }
