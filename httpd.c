@@ -1667,7 +1667,7 @@ struct httpd_conn {
   const struct httpd_request *req;
   struct conn_peer peer;
   unsigned nreq;            /* requests begun on this connection */
-  int site;                 /* the current request's rejection or early-close site */
+  int site, site2;          /* the current request's rejection and early-close sites */
   int must_close;           /* the connection ends after this response */
   int cut;                  /* pressure has shortened the wait for this head */
   int linger;               /* input may remain unread: close with a lingering read */
@@ -1705,12 +1705,16 @@ httpd_peer(const struct httpd_conn *c)
   return c->peer.addr;
 }
 
-/* Records the site of a rejection or early close (the first one counts). */
+/* Records the site of a rejection or early close: the first one names the
+** answer, a later different one why the connection then closed (the log
+** shows both, "LOG:511,402"). */
 static void
 conn_site(struct httpd_conn *c, int site)
 {
   if (c->site == 0)
     c->site = site;
+  else if (c->site2 == 0 && site != c->site)
+    c->site2 = site;
 }
 
 /* The deadline of the next wait of a transfer that began at t0 and has moved
@@ -2239,6 +2243,10 @@ conn_log(struct httpd_conn *c, const struct httpd_request *req, int status)
     if (c->site != 0) {
       resp_puts(&b, " LOG:");
       resp_putu(&b, (uint64_t)c->site);
+      if (c->site2 != 0) {
+        resp_puts(&b, ",");
+        resp_putu(&b, (uint64_t)c->site2);
+      }
     } else {
       resp_puts(&b, " -");
     }
@@ -2416,7 +2424,7 @@ conn_run(struct httpd_conn *c, struct httpd_request *req, int park)
   for (;;) {
     int parked = 0, rc, why;
     size_t rest;
-    c->site = 0;
+    c->site = c->site2 = 0;
     c->cut = 0;
     rc = conn_read_head(c, req, park, &parked);
     if (parked)
@@ -2454,7 +2462,9 @@ conn_run(struct httpd_conn *c, struct httpd_request *req, int park)
     if (!c->began) {
       /* the handler gave up without answering: say why, then close */
       int status = rc < 0 ? httpd_status(rc) : 500;
-      conn_close_at(c, 403);         /* LOG:403 handler failed before answering */
+      if (c->site == 0)
+        conn_site(c, 403);           /* LOG:403 handler failed before answering */
+      c->must_close = 1;
       c->hdr_len = 0;                /* its fields may be what did not fit */
       conn_status_page(c, status >= 400 ? status : 500);
       c->linger = 1;
@@ -4954,6 +4964,8 @@ static const char main_usage[] =
   "  -w, --workers N          prefork: N workers accept and serve (default 0: a\n"
   "                           forked child per connection)\n"
   "  -c, --children N         most live children; prefork: most connections (256)\n"
+  "      --worker-connections N  prefork: a worker is replaced after N connections\n"
+  "                           (default 10000; 0: never)\n"
   "  -C, --per-addr N         most connections from one client address (default\n"
   "                           half of -c; 0: no limit, e.g. behind a proxy)\n"
   "  -t, --timeout SECONDS    keep-alive idle wait, and the longest wait of any\n"
@@ -5004,7 +5016,7 @@ main_number(const char *s, int64_t lo, int64_t hi, int64_t *out)
 enum {
   O_ADDR, O_PORT, O_ROOT, O_WORKERS, O_CHILDREN, O_PERADDR, O_TIMEOUT, O_HEADT,
   O_GRACE, O_BODY, O_RATE, O_REQS, O_LIFE, O_LOG, O_LOGFMT, O_LOGSITE, O_QUIET,
-  O_CGI, O_CGIPAT, O_CGITIME, O_CGIAUTH, O_CGIENV, O_NOPTS
+  O_CGI, O_CGIPAT, O_CGITIME, O_CGIAUTH, O_CGIENV, O_WCONN, O_NOPTS
 };
 static const struct main_opt {
   const char *s, *l;
@@ -5024,6 +5036,7 @@ static const struct main_opt {
   { "--cgi-timeout", "--cgi-timeout", 2, 1, 86400 },
   { "--cgi-pass-auth", "--cgi-pass-auth", 0, 0, 0 },
   { "-e", "--cgi-env", 1, 0, 0 },
+  { "--worker-connections", "--worker-connections", 2, 0, INT_MAX },
 };
 #define MAIN_MAX_ENV 64
 
@@ -5137,6 +5150,7 @@ main(int argc, char **argv)
   cfg.min_rate = main_none(val[O_RATE], num[O_RATE]);
   cfg.max_requests = main_none(val[O_REQS], num[O_REQS]);
   cfg.lifetime = main_none(val[O_LIFE], num[O_LIFE]);
+  cfg.worker_connections = main_none(val[O_WCONN], num[O_WCONN]);
   cfg.quiet = val[O_QUIET] != NULL;
   cfg.log_format = HTTPD_LOG_CLF;
   if (val[O_LOGFMT] != NULL) {

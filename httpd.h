@@ -258,41 +258,78 @@ struct httpd_cgi_response {
 int httpd_cgi_parse(const char *buf, size_t len, struct httpd_cgi_response *r);
 
 /* ==== 5. HANDLERS AND THE CONNECTION API ==== */
-/* A handler runs in the forked child serving a connection, once per request.
-** It answers with httpd_respond(), or with httpd_header()* + httpd_begin() +
-** httpd_write()/httpd_sendfile()* + httpd_end().  It returns 0, or a negative
-** code: if nothing was sent yet the server answers with httpd_status(code);
-** after a partial response the connection is closed.  For HEAD requests and
-** 304 responses the body functions send nothing (they still count). */
+/* A handler runs once per request in the process that owns the connection:
+** a forked child (fork mode: one per connection, it exits after), a prefork
+** worker (which serves many connections, one request at a time), or the
+** calling process (httpd_serve_conn).  It answers with httpd_respond(), or
+** with httpd_header()* + httpd_begin() + httpd_write()/httpd_sendfile()* +
+** httpd_end(); then returns 0.  To fail, it returns a negative code: if
+** nothing was sent yet the server answers httpd_status(code) with a fixed
+** page (HTTPD_EHANDLER for the handler's own failure: 500; a code without a
+** status of its own, HTTPD_EINCOMPLETE included, is 500 as well) and closes
+** the connection; after a partial response the connection is closed, so the
+** client sees the response cut.  A handler that returns 0 without answering
+** gets a 500.  For HEAD requests and 204/304 responses the body functions
+** send nothing (the bytes still count against Content-Length).
+** Lifetimes: `req` and every view in it (its strings point into the
+** connection's input buffer) and `c` are valid during the call only; the
+** request body is read through c, and whatever the handler leaves unread is
+** consumed by the server (within idle_timeout) or the connection closes.
+** A handler may fork; its children are its own (SIGCHLD is default in a
+** fork-mode child), but it must not leave the process (the server's exit is
+** _exit(), so buffered stdio of a child process is lost). */
 struct httpd_conn;
 typedef int httpd_handler(struct httpd_conn *c, const struct httpd_request *req,
                           void *arg);
 
 /* Adds a response header field for the next httpd_begin/httpd_respond.
-** Name and value must hold no CR, LF or NUL (else HTTPD_EINVAL). */
+** Returns 0, or HTTPD_EINVAL: name empty or not a token, value holding CR,
+** LF, NUL or another control but HTAB (no injection), called after
+** httpd_begin, the field one of those the server owns (Content-Length,
+** Transfer-Encoding, Connection, Keep-Alive, Date, Server), or the fields
+** over their budget (HTTPD_MAX_RESP_HEAD / 2 bytes in all, 2048 by default).
+** name and value are copied. */
 int httpd_header(struct httpd_conn *c, const char *name, const char *value);
 
-/* Sends the status line and header fields.  length >= 0 sets Content-Length;
-** length < 0 streams the body: chunked for HTTP/1.1, close-delimited for 1.0.
-** Date, Server and Connection are added by the server. */
+/* Formats the status line and the header fields (sent with the first body
+** bytes, or by httpd_end).  length >= 0 sets Content-Length; length < 0
+** streams the body: chunked for HTTP/1.1, close-delimited for 1.0 (the
+** connection then closes).  Date, Server and Connection are the server's;
+** for 204 and 304 no framing field is sent.  Returns 0, or HTTPD_EINVAL
+** (already begun, status outside 200..999, the head over HTTPD_MAX_RESP_HEAD). */
 int httpd_begin(struct httpd_conn *c, int status, int64_t length);
-/* Sends body bytes (after httpd_begin).  Returns 0 or a negative code. */
+/* Sends body bytes (after httpd_begin).  Returns 0, HTTPD_EINVAL (not begun,
+** ended, or more bytes than the announced length: the connection then
+** closes), or HTTPD_EIO (the client is gone or slower than the minimum
+** rate; the connection closes).  Each write waits at most idle_timeout for
+** the client. */
 int httpd_write(struct httpd_conn *c, const void *p, size_t n);
-/* Sends n bytes of file fd from offset off (sendfile(2) where available). */
+/* Sends n bytes of file fd from offset off: up to 16 KiB read and sent with
+** the head in one writev, more with sendfile(2) where there is one.
+** fd stays the caller's.  Returns as httpd_write. */
 int httpd_sendfile(struct httpd_conn *c, int fd, int64_t off, int64_t n);
-/* Finishes the response (flushes; ends a chunked body). */
+/* Finishes the response (sends a head not sent yet; ends a chunked body).
+** Returns 0, HTTPD_EIO, or HTTPD_EINVAL (not begun, ended twice, or fewer
+** bytes than the announced length: the connection then closes). */
 int httpd_end(struct httpd_conn *c);
-/* Whole response in one call (head and body in one writev).  type may be NULL. */
+/* A whole response in one call (head and body in one writev); type may be
+** NULL.  Returns as the calls it makes. */
 int httpd_respond(struct httpd_conn *c, int status, const char *type,
                   const void *body, size_t n);
 
-/* Reads up to cap (> 0) bytes of the request body (decoded from chunked if need be).
-** Sends "100 Continue" first if the client asked for it.  Returns the number of
-** bytes read, 0 at the end of the body, or a negative code (HTTPD_EBODYLARGE
-** beyond the configured limit, HTTPD_ETIMEOUT, HTTPD_EBADCHUNK...). */
+/* Reads up to cap (> 0) bytes of the request body, decoded from chunked if
+** need be.  Sends "100 Continue" first if the client waits for it.  Returns
+** the number of bytes read, 0 at the end of the body (or when there is none),
+** or a negative code, the same on every later call: HTTPD_EBODYLARGE beyond
+** max_body (a chunked body as soon as a chunk-size line says so),
+** HTTPD_ETIMEOUT (idle_timeout without a byte, or slower than min_rate on
+** average), HTTPD_EIO (the client closed), HTTPD_EBADCHUNK / HTTPD_EBADHEADER
+** / HTTPD_EHEADLARGE (chunked framing or trailers).  Returning the code from
+** the handler makes the server answer its status. */
 long httpd_read_body(struct httpd_conn *c, void *buf, size_t cap);
 
-/* The peer's address as text ("127.0.0.1", "::1"). */
+/* The client's address as text ("127.0.0.1", "::1"; an IPv4-mapped address
+** as plain IPv4).  Valid while the connection lasts. */
 const char *httpd_peer(const struct httpd_conn *c);
 
 /* A document root, opened once (before httpd_serve, so that every child
