@@ -494,7 +494,7 @@ parse_request_line(const char *buf, size_t s, size_t e, struct httpd_request *re
 static size_t
 parse_request_line_fast(const char *buf, size_t len, size_t s, struct httpd_request *req)
 {
-  size_t m = s, t;
+  size_t m = s, t, q = 0;
   while (m < len && IS(CC_TCHAR, buf[m]))
     m++;
   if (m == s || m >= len || buf[m] != ' ')
@@ -505,12 +505,33 @@ parse_request_line_fast(const char *buf, size_t len, size_t s, struct httpd_requ
       break;
     if (c == '%' && (t + 2 >= len || !IS(CC_HEX, buf[t + 1]) || !IS(CC_HEX, buf[t + 2])))
       return 0;
+    if (c == '?' && q == 0)
+      q = t;
   }
   if (t == m + 1 || len - t < 11 || buf[t] != ' ' || buf[t + 9] != '\r' ||
       buf[t + 10] != '\n' || t + 9 - s > HTTPD_MAX_LINE)
     return 0;
-  if (parse_request_parts(buf, s, m, t, req) != 0)
+  if (buf[m + 1] != '/')
+    return parse_request_parts(buf, s, m, t, req) != 0 ? 0 : t + 9;
+  /* origin-form, the usual case: the scan above found the '?' (and no
+  ** bracket: CC_TARGET has none) */
+  if (memcmp(buf + t + 1, "HTTP/1.1", 8) == 0)
+    req->minor = 1;
+  else if (parse_version(buf + t + 1, req) != 0)
     return 0;
+  req->method = parse_method(buf + s, m - s);
+  if (req->method == 0)
+    return 0;
+  req->method_str.p = buf + s;
+  req->method_str.n = m - s;
+  req->target.p = buf + m + 1;
+  req->target.n = t - m - 1;
+  req->path.p = buf + m + 1;
+  req->path.n = (q != 0 ? q : t) - m - 1;
+  if (q != 0) {
+    req->query.p = buf + q + 1;
+    req->query.n = t - q - 1;
+  }
   return t + 9;
 }
 
