@@ -1437,6 +1437,7 @@ static volatile sig_atomic_t srv_stop;     /* SIGTERM/SIGINT: stop */
 static volatile sig_atomic_t srv_pressure; /* SIGUSR1 in a child: the pool is nearly
                                               full, shed idle keep-alive */
 static volatile sig_atomic_t srv_hup;      /* SIGHUP: reopen the access log */
+static volatile sig_atomic_t srv_upgrade;  /* SIGUSR2: re-execute, then drain and go */
 static volatile sig_atomic_t srv_wakefd = -1;  /* the parent's self-pipe, write end */
 
 /* Async-signal-safe: records the signal and wakes the loop through the pipe. */
@@ -1448,6 +1449,8 @@ io_on_signal(int sig)
     srv_pressure = 1;
   else if (sig == SIGHUP)
     srv_hup = 1;
+  else if (sig == SIGUSR2)
+    srv_upgrade = 1;
   else if (sig != SIGCHLD)
     srv_stop = 1;
   if (srv_wakefd >= 0)
@@ -1675,11 +1678,23 @@ io_addr(const struct sockaddr_storage *ss, char *buf, size_t cap, unsigned *port
 /* A pressure request cuts a request head in progress to this much more. */
 #define CONN_PRESSURE_MS 1000
 
+/* Counters of the server's life, in a page the parent shares with its
+** children and workers (MAP_SHARED): the status page reads them. */
+struct conn_stats {
+  int64_t started;               /* time(NULL) at start */
+  unsigned long accepted, reaped, crashed, nofork, per_addr, backlog, emfile,
+                workers_replaced, upgrades;
+  unsigned long requests;        /* counted by children and workers (atomically) */
+  int live;                      /* live children or workers */
+  int workers;                   /* prefork: configured workers; 0 fork mode */
+};
+
 /* Who is on the other end, and since when. */
 struct conn_peer {
   char addr[INET6_ADDRSTRLEN + 1];  /* "127.0.0.1", "::1" */
   unsigned port;
   int64_t t0;                       /* accepted at (monotonic ms) */
+  struct conn_stats *stats;         /* the server's counters, or NULL */
 };
 
 struct httpd_conn {
@@ -2056,6 +2071,55 @@ conn_reject(struct httpd_conn *c, int status, int site)
 {
   conn_site(c, site);
   return conn_status_page(c, status);
+}
+
+int
+httpd_server_status(struct httpd_conn *c, const struct httpd_request *req, void *arg)
+{
+  const struct conn_stats *st = c->peer.stats;
+  char body[2048];
+  struct resp_buf b;
+  static const char *const names[] = {
+    "connections_accepted_total", "requests_total", "children_reaped_total",
+    "children_crashed_total", "busy_fork_failed_total", "busy_per_address_total",
+    "busy_backlog_total", "emfile_pauses_total", "workers_replaced_total", "upgrades_total",
+  };
+  unsigned long v[10];
+  size_t k;
+  (void)arg;
+  if (req->method != HTTPD_GET && req->method != HTTPD_HEAD) {
+    httpd_header(c, "Allow", "GET, HEAD");
+    return conn_reject(c, 405, 514); /* LOG:514 status page: method other than GET or HEAD */
+  }
+  if (st == NULL)
+    return conn_reject(c, 404, 515); /* LOG:515 status page: no server counters here */
+  v[0] = st->accepted;
+  v[1] = st->requests;
+  v[2] = st->reaped;
+  v[3] = st->crashed;
+  v[4] = st->nofork;
+  v[5] = st->per_addr;
+  v[6] = st->backlog;
+  v[7] = st->emfile;
+  v[8] = st->workers_replaced;
+  v[9] = st->upgrades;
+  resp_init(&b, body, sizeof body);
+  resp_puts(&b, "# httpd " HTTPD_VERSION " status (Prometheus text format)\n");
+  resp_puts(&b, "httpd_uptime_seconds ");
+  resp_putu(&b, (uint64_t)((int64_t)time(NULL) - st->started));
+  resp_puts(&b, st->workers > 0 ? "\nhttpd_live_workers " : "\nhttpd_live_children ");
+  resp_putu(&b, (uint64_t)(st->live > 0 ? st->live : 0));
+  resp_puts(&b, "\nhttpd_prefork_workers ");
+  resp_putu(&b, (uint64_t)st->workers);
+  resp_puts(&b, "\n");
+  for (k = 0; k < sizeof names / sizeof names[0]; k++) {
+    resp_puts(&b, "httpd_");
+    resp_puts(&b, names[k]);
+    resp_puts(&b, " ");
+    resp_putu(&b, v[k]);
+    resp_puts(&b, "\n");
+  }
+  return httpd_respond(c, 200, "text/plain; version=0.0.4", body, b.n);
 }
 
 /* Reads more input into c->in after in_len.  Returns bytes read, 0 at EOF,
@@ -2474,6 +2538,13 @@ conn_run(struct httpd_conn *c, struct httpd_request *req, int park)
       return 0;
     }
     c->nreq++;
+    if (c->peer.stats != NULL) {
+#if defined(__GNUC__)
+      __atomic_fetch_add(&c->peer.stats->requests, 1UL, __ATOMIC_RELAXED);
+#else
+      c->peer.stats->requests++;
+#endif
+    }
     if (req->body == HTTPD_BODY_LENGTH && req->content_length > (uint64_t)cfg->max_body) {
       conn_fail(c, req, HTTPD_EBODYLARGE, 401);  /* LOG:401 Content-Length over the body limit */
       c->linger = 1;
@@ -3974,14 +4045,6 @@ httpd_cgi(struct httpd_conn *c, const struct httpd_request *req, void *arg)
 #define SRV_PRESSURE_NUM 3       /* pressure above 3/4 of the cap */
 #define SRV_PRESSURE_DEN 4
 
-/* Counters of the server's life, in a page shared with children and workers
-** (the status page reads them). */
-struct srv_stats {
-  int64_t started;               /* time(NULL) at start */
-  unsigned long accepted, reaped, crashed, nofork, per_addr, backlog, emfile,
-                workers_replaced;
-  int live;                      /* live children or workers */
-};
 
 /* One live child or worker of the parent. */
 struct srv_kid {
@@ -4012,11 +4075,12 @@ struct srv {
   int64_t respawn_at;            /* prefork: no new worker before this */
   int64_t event_at[8];           /* rate limit of stderr event lines, per kind */
   unsigned long event_dropped[8];
-  struct srv_stats *stats;
-  struct sigaction old[6];
+  struct conn_stats *stats;
+  struct sigaction old[7];
 };
 
-static const int srv_signals[6] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGPIPE };
+static const int srv_signals[7] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2,
+                                     SIGPIPE };
 
 static int
 srv_sigaction(int sig, void (*fn)(int), struct sigaction *old)
@@ -4348,6 +4412,7 @@ srv_child(struct srv *s, int cfd, const struct sockaddr_storage *ss, int64_t t0)
 #endif
   io_addr(ss, peer.addr, sizeof peer.addr, &peer.port, NULL);
   peer.t0 = t0;
+  peer.stats = s->stats;
   conn_serve(cfd, &s->cfg, &peer);
   io_exit(0);
 }
@@ -4490,6 +4555,90 @@ srv_reopen_log(struct srv *s)
   close(fd);
 }
 
+/* SIGUSR2: the zero-downtime upgrade.  Starts cfg.reexec_argv with the
+** listening sockets as descriptors 3.. (LISTEN_FDS, LISTEN_PID: the systemd
+** protocol) and a pipe as HTTPD_READY_FD, and waits up to 10 s for the new
+** server to write a byte on it.  Both accept on the same sockets meanwhile,
+** so no connection is refused.  Then this server stops accepting and drains
+** (srv_stop); if the new one does not come up, it is killed and this one goes
+** on.  The new server is this one's child until this one exits. */
+static void
+srv_upgrade_now(struct srv *s)
+{
+  int rp[2], i, got = 0;
+  pid_t pid;
+  srv_upgrade = 0;
+  if (s->cfg.reexec_argv == NULL || s->nlfd > 64 || cgi_pipe(rp, 0) != 0) {
+    srv_event(s, 7, "SIGUSR2: no upgrade (%s)", s->cfg.reexec_argv == NULL ?
+              "re-execution not configured" : "no pipe");
+    return;
+  }
+  pid = fork();
+  if (pid == 0) {
+    char env[3][48];
+    int tmp[65], hi = 3 + s->nlfd + 1;
+    struct sigaction sa;
+    sigset_t none;
+    /* out of the way first, then into place: 3.., the ready pipe after them */
+    for (i = 0; i <= s->nlfd; i++)
+      if ((tmp[i] = fcntl(i < s->nlfd ? s->lfd[i] : rp[1], F_DUPFD_CLOEXEC, hi)) < 0)
+        _exit(127);
+    for (i = 0; i <= s->nlfd; i++)
+      if (dup2(tmp[i], 3 + i) != 3 + i)  /* dup2 clears close-on-exec */
+        _exit(127);
+    snprintf(env[0], sizeof env[0], "%d", s->nlfd);
+    snprintf(env[1], sizeof env[1], "%ld", (long)getpid());
+    snprintf(env[2], sizeof env[2], "%d", 3 + s->nlfd);
+    if (setenv("LISTEN_FDS", env[0], 1) != 0 || setenv("LISTEN_PID", env[1], 1) != 0 ||
+        setenv("HTTPD_READY_FD", env[2], 1) != 0)
+      _exit(127);
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    for (i = 1; i < 65; i++)
+      if (i != SIGKILL && i != SIGSTOP)
+        sigaction(i, &sa, NULL);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execv(s->cfg.reexec_argv[0], s->cfg.reexec_argv);
+    _exit(127);
+  }
+  close(rp[1]);
+  if (pid > 0) {
+    struct pollfd p;
+    int64_t end = io_now_ms() + 10000;
+    char b;
+    while (!got && io_now_ms() < end) {
+      p.fd = rp[0];
+      p.events = POLLIN;
+      p.revents = 0;
+      if (poll(&p, 1, 100) > 0) {
+        ssize_t r = read(rp[0], &b, 1);
+        if (r == 1)
+          got = 1;
+        else if (r == 0 || (errno != EAGAIN && errno != EINTR))
+          break;                     /* it closed the pipe without a word */
+      }
+      srv_drain_pipe(s);
+      srv_reap(s);
+    }
+    if (!got) {
+      kill(pid, SIGKILL);
+      while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    }
+  }
+  close(rp[0]);
+  if (got) {
+    s->stats->upgrades++;
+    srv_event(s, 7, "SIGUSR2: new server %ld serves; this one (%ld) stops accepting and "
+              "drains", (long)pid, (long)getpid());
+    srv_stop = 1;
+  } else {
+    srv_event(s, 7, "SIGUSR2: the new server did not come up: this one goes on");
+  }
+}
+
 /* The fork-per-connection loop: until a stop request. */
 static void
 srv_loop_fork(struct srv *s)
@@ -4535,6 +4684,8 @@ srv_loop_fork(struct srv *s)
     srv_busy_poll(s, p + 1 + nl, s->nbusy);
     if (srv_hup)
       srv_reopen_log(s);
+    if (srv_upgrade)
+      srv_upgrade_now(s);
     if (srv_stop)
       break;
     for (i = 0; i < nl; i++)
@@ -4719,6 +4870,7 @@ srv_worker(struct srv *s)
         }
         e->fd = fd;
         e->peer.t0 = io_now_ms();
+        e->peer.stats = s->stats;
         e->nreq = 0;
         e->idle_end = e->peer.t0 + (int64_t)s->cfg.head_timeout * 1000;
         e->head_end = 0;
@@ -4746,6 +4898,11 @@ srv_loop_prefork(struct srv *s)
       srv_reopen_log(s);
       for (i = 0; i < s->live; i++)
         kill(s->kids[i].pid, SIGHUP);
+    }
+    if (srv_upgrade) {
+      srv_upgrade_now(s);
+      if (srv_stop)
+        break;
     }
     if (s->live < s->cfg.workers && now >= s->respawn_at) {
       pid_t pid = fork();
@@ -4851,12 +5008,13 @@ srv_setup(struct srv *s, const struct httpd_config *user, const int *fds, int n)
       goto fail;
   memset(s->stats, 0, sizeof *s->stats);
   s->stats->started = (int64_t)time(NULL);
-  srv_stop = srv_pressure = srv_hup = 0;
+  s->stats->workers = s->cfg.workers;
+  srv_stop = srv_pressure = srv_hup = srv_upgrade = 0;
   srv_wakefd = s->pipe[1];
-  for (i = 0; i < 6; i++)
+  for (i = 0; i < 7; i++)
     sigaction(srv_signals[i], NULL, &s->old[i]);
   signal(SIGPIPE, SIG_IGN);
-  for (i = 0; i < 5; i++)
+  for (i = 0; i < 6; i++)
     srv_sigaction(srv_signals[i], io_on_signal, NULL);
   srv_warm();
   return 0;
@@ -4917,7 +5075,7 @@ srv_shutdown(struct srv *s)
     srv_forget(s, p);
   }
   srv_reap(s);
-  for (i = 0; i < 6; i++)            /* the embedding program's dispositions back */
+  for (i = 0; i < 7; i++)            /* the embedding program's dispositions back */
     sigaction(srv_signals[i], &s->old[i], NULL);
   srv_wakefd = -1;
   close(s->pipe[0]);
@@ -4964,6 +5122,7 @@ httpd_serve_conn(const struct httpd_config *user, int fd)
     ss.ss_family = AF_UNSPEC;
   io_addr(&ss, peer.addr, sizeof peer.addr, &peer.port, NULL);
   peer.t0 = io_now_ms();
+  peer.stats = NULL;
   (void)io_flags(fd, 1);
   sigaction(SIGPIPE, NULL, &old);
   signal(SIGPIPE, SIG_IGN);
@@ -4976,6 +5135,8 @@ httpd_serve_conn(const struct httpd_config *user, int fd)
 
 /* ==== 10. MAIN ==== */
 #if !defined(HTTPD_NO_MAIN) && !defined(HTTPD_PURE_ONLY)
+#include <grp.h>
+#include <pwd.h>
 
 static const char main_usage[] =
   "usage: httpd [options]\n"
@@ -5012,6 +5173,17 @@ static const char main_usage[] =
   "      --cgi-pass-auth      pass the Authorization field (HTTP_AUTHORIZATION)\n"
   "  -e, --cgi-env NAME=VAL   add NAME=VAL to every script's environment\n"
   "                           (repeatable)\n"
+  "  -i, --inetd              serve the one connection on descriptor 0, then exit\n"
+  "  -u, --user USER[:GROUP]  run as USER (a name or uid) after binding and opening\n"
+  "                           the log; as root without -u: the document root's\n"
+  "                           owner, or nobody if root owns it\n"
+  "  -j, --chroot DIR         chroot to DIR (before -u); -r is then inside DIR\n"
+  "      --reuseport          SO_REUSEPORT: several servers share one port\n"
+  "      --status PATH        serve the server's counters at PATH (plain text,\n"
+  "                           Prometheus); loopback clients only unless\n"
+  "      --status-any         any client may read the status page\n"
+  "  Systemd socket activation (LISTEN_FDS) is used when present; SIGHUP reopens\n"
+  "  the log, SIGUSR2 starts the binary again on the same sockets and drains.\n"
   "  -h, --help               this text\n";
 
 /* Parses a decimal number in [lo, hi]; returns 0 or -1. */
@@ -5037,7 +5209,8 @@ main_number(const char *s, int64_t lo, int64_t hi, int64_t *out)
 enum {
   O_ADDR, O_PORT, O_ROOT, O_WORKERS, O_CHILDREN, O_PERADDR, O_TIMEOUT, O_HEADT,
   O_GRACE, O_BODY, O_RATE, O_REQS, O_LIFE, O_LOG, O_LOGFMT, O_LOGSITE, O_QUIET,
-  O_CGI, O_CGIPAT, O_CGITIME, O_CGIAUTH, O_CGIENV, O_WCONN, O_NOPTS
+  O_CGI, O_CGIPAT, O_CGITIME, O_CGIAUTH, O_CGIENV, O_WCONN, O_INETD, O_USER, O_CHROOT,
+  O_REUSE, O_STATUS, O_STATANY, O_NOPTS
 };
 static const struct main_opt {
   const char *s, *l;
@@ -5058,7 +5231,11 @@ static const struct main_opt {
   { "--cgi-pass-auth", "--cgi-pass-auth", 0, 0, 0 },
   { "-e", "--cgi-env", 1, 0, 0 },
   { "--worker-connections", "--worker-connections", 2, 0, INT_MAX },
+  { "-i", "--inetd", 0, 0, 0 },          { "-u", "--user", 1, 0, 0 },
+  { "-j", "--chroot", 1, 0, 0 },         { "--reuseport", "--reuseport", 0, 0, 0 },
+  { "--status", "--status", 1, 0, 0 },   { "--status-any", "--status-any", 0, 0, 0 },
 };
+#define MAIN_MAX_FDS 64
 #define MAIN_MAX_ENV 64
 
 /* Parses argv into val[] (text) and num[] (numbers).  Returns 0, 1 after
@@ -5120,21 +5297,109 @@ main_args(int argc, char **argv, const char *val[O_NOPTS], int64_t num[O_NOPTS],
   return 0;
 }
 
-/* What the command line serves: static files, and CGI scripts if asked. */
+/* What the command line serves: static files, CGI scripts if asked, the
+** status page if asked. */
 struct main_site {
   struct httpd_root root;
   struct httpd_cgi cgi;
   int cgi_on;
+  const char *status;          /* the status page's path, or NULL */
+  int status_any;              /* any client may read it */
 };
 
-/* The server's handler: CGI for paths under its prefix, else static files. */
+/* The server's handler: the status page, CGI for paths under its prefix,
+** else static files. */
 static int
 main_handler(struct httpd_conn *c, const struct httpd_request *req, void *arg)
 {
   struct main_site *site = arg;
+  if (site->status != NULL && req->path.n == strlen(site->status) &&
+      memcmp(req->path.p, site->status, req->path.n) == 0) {
+    const char *peer = httpd_peer(c);
+    if (site->status_any || strncmp(peer, "127.", 4) == 0 || strcmp(peer, "::1") == 0)
+      return httpd_server_status(c, req, NULL);
+    return HTTPD_ENOTFOUND;          /* as if it were not there */
+  }
   if (site->cgi_on && httpd_cgi_match(&site->cgi, req))
     return httpd_cgi(c, req, &site->cgi);
   return httpd_static(c, req, &site->root);
+}
+
+/* The listening sockets systemd passes (LISTEN_PID is this process,
+** LISTEN_FDS of them from descriptor 3), into fds.  Returns their number, 0
+** when there are none, -1 when the variables are wrong. */
+static int
+main_listen_fds(int fds[MAIN_MAX_FDS])
+{
+  const char *pid = getenv("LISTEN_PID"), *n = getenv("LISTEN_FDS");
+  int64_t p, k;
+  int i, acc;
+  socklen_t sl = sizeof acc;
+  if (pid == NULL || n == NULL)
+    return 0;
+  if (main_number(pid, 1, INT_MAX, &p) != 0 || (pid_t)p != getpid())
+    return 0;                        /* meant for another process */
+  if (main_number(n, 1, MAIN_MAX_FDS, &k) != 0)
+    return -1;
+  for (i = 0; i < (int)k; i++) {
+    fds[i] = 3 + i;
+    if (getsockopt(fds[i], SOL_SOCKET, SO_ACCEPTCONN, &acc, &sl) != 0 || !acc)
+      return -1;                     /* not a listening socket */
+    (void)io_flags(fds[i], 1);
+  }
+  unsetenv("LISTEN_PID");
+  unsetenv("LISTEN_FDS");
+  unsetenv("LISTEN_FDNAMES");
+  return (int)k;
+}
+
+/* Resolves USER[:GROUP] (names or numbers) to *uid and *gid.  Returns 0 or -1. */
+static int
+main_user(const char *spec, uid_t *uid, gid_t *gid, char *name, size_t cap)
+{
+  char u[256];
+  const char *colon = strchr(spec, ':');
+  size_t un = colon != NULL ? (size_t)(colon - spec) : strlen(spec);
+  struct passwd *pw;
+  int64_t v;
+  if (un == 0 || un >= sizeof u)
+    return -1;
+  memcpy(u, spec, un);
+  u[un] = '\0';
+  snprintf(name, cap, "%s", u);
+  if ((pw = getpwnam(u)) != NULL) {
+    *uid = pw->pw_uid;
+    *gid = pw->pw_gid;
+  } else if (main_number(u, 0, INT_MAX, &v) == 0) {
+    *uid = (uid_t)v;
+    *gid = (gid_t)v;
+    if ((pw = getpwuid(*uid)) != NULL)
+      *gid = pw->pw_gid;
+  } else {
+    return -1;
+  }
+  if (colon != NULL) {
+    struct group *gr = getgrnam(colon + 1);
+    if (gr != NULL)
+      *gid = gr->gr_gid;
+    else if (main_number(colon + 1, 0, INT_MAX, &v) == 0)
+      *gid = (gid_t)v;
+    else
+      return -1;
+  }
+  return 0;
+}
+
+/* Drops root for good: supplementary groups, then the group, then the user,
+** and checks that root cannot be had back.  Returns 0 or -1. */
+static int
+main_drop(uid_t uid, gid_t gid)
+{
+  if (setgroups(1, &gid) != 0 || setgid(gid) != 0 || setuid(uid) != 0)
+    return -1;
+  if (uid != 0 && (setuid(0) == 0 || seteuid(0) == 0))
+    return -1;                       /* root came back: refuse to serve */
+  return getuid() == uid && geteuid() == uid && getgid() == gid ? 0 : -1;
 }
 
 /* A CLI number where 0 means "none" to a config field where < 0 does. */
@@ -5152,7 +5417,10 @@ main(int argc, char **argv)
   struct httpd_config cfg;
   struct main_site site;
   struct stat st;
-  int lfd, port = 0, rc;
+  int fds[MAIN_MAX_FDS], nfd = 0, i, port = 0, rc, drop = 0;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  char uname[256] = "", who[320], self[PATH_MAX];
 
   rc = main_args(argc, argv, val, num, env);
   if (rc != 0)
@@ -5196,8 +5464,62 @@ main(int argc, char **argv)
     }
     cfg.log_path = val[O_LOG];
   }
+  /* 1. the sockets: inherited (systemd, an upgrade), fd 0 (inetd) or our own */
+  if (val[O_INETD] == NULL) {
+    nfd = main_listen_fds(fds);
+    if (nfd < 0) {
+      fprintf(stderr, "httpd: LISTEN_FDS does not name listening sockets\n");
+      return 1;
+    }
+    if (nfd == 0) {
+      fds[0] = httpd_listen_opt(val[O_ADDR], val[O_PORT], val[O_REUSE] != NULL, &port);
+      if (fds[0] < 0) {
+        fprintf(stderr, "httpd: cannot listen on %s port %s: %s\n",
+                val[O_ADDR] != NULL ? val[O_ADDR] : "*",
+                val[O_PORT] != NULL ? val[O_PORT] : "8888", strerror(errno));
+        return 1;
+      }
+      nfd = 1;
+    }
+  } else if (cfg.log_fd == 1 && cfg.log_format != HTTPD_LOG_NONE) {
+    if (val[O_LOG] != NULL) {        /* "-": stdout is the connection */
+      fprintf(stderr, "httpd: -i: the access log cannot go to stdout (the connection)\n");
+      return 2;
+    }
+    cfg.log_format = HTTPD_LOG_NONE; /* inetd: no log unless a file is named */
+  }
+  /* 2. who to become: -u, or as root the document root's owner, or nobody */
   if (val[O_ROOT] == NULL)
     val[O_ROOT] = stat("www", &st) == 0 && S_ISDIR(st.st_mode) ? "www" : ".";
+  if (val[O_USER] != NULL) {
+    if (main_user(val[O_USER], &uid, &gid, uname, sizeof uname) != 0) {
+      fprintf(stderr, "httpd: unknown user or group '%s'\n", val[O_USER]);
+      return 2;
+    }
+    drop = 1;
+  } else if (geteuid() == 0) {
+    char rootpath[PATH_MAX];
+    snprintf(rootpath, sizeof rootpath, "%s%s%s", val[O_CHROOT] != NULL ? val[O_CHROOT] : "",
+             val[O_CHROOT] != NULL ? "/" : "", val[O_ROOT]);
+    if (stat(rootpath, &st) == 0 && st.st_uid != 0) {
+      snprintf(uname, sizeof uname, "%ld", (long)st.st_uid);
+      (void)main_user(uname, &uid, &gid, uname, sizeof uname);
+      {
+        struct passwd *pw = getpwuid(uid);
+        if (pw != NULL)
+          snprintf(uname, sizeof uname, "%s", pw->pw_name);
+      }
+    } else if (main_user("nobody", &uid, &gid, uname, sizeof uname) != 0) {
+      uid = gid = 65534;             /* no passwd file (a scratch container) */
+      snprintf(uname, sizeof uname, "65534");
+    }
+    drop = 1;
+  }
+  /* 3. the chroot, then the document root inside it */
+  if (val[O_CHROOT] != NULL && (chroot(val[O_CHROOT]) != 0 || chdir("/") != 0)) {
+    fprintf(stderr, "httpd: cannot chroot to '%s': %s\n", val[O_CHROOT], strerror(errno));
+    return 1;
+  }
   if (httpd_root_open(&site.root, val[O_ROOT]) != 0) {
     fprintf(stderr, "httpd: document root '%s': %s\n", val[O_ROOT], strerror(errno));
     return 1;
@@ -5220,21 +5542,62 @@ main(int argc, char **argv)
     site.cgi.pass_auth = val[O_CGIAUTH] != NULL;
     site.cgi.env = env;
   }
-  lfd = httpd_listen(val[O_ADDR], val[O_PORT], &port);
-  if (lfd < 0) {
-    fprintf(stderr, "httpd: cannot listen on %s port %s: %s\n",
-            val[O_ADDR] != NULL ? val[O_ADDR] : "*",
-            val[O_PORT] != NULL ? val[O_PORT] : "8888", strerror(errno));
+  if (val[O_STATUS] != NULL && val[O_STATUS][0] != '/') {
+    fprintf(stderr, "httpd: bad --status path '%s'\n", val[O_STATUS]);
+    return 2;
+  }
+  site.status = val[O_STATUS];
+  site.status_any = val[O_STATANY] != NULL;
+  /* 4. drop root for good */
+  if (drop && main_drop(uid, gid) != 0) {
+    fprintf(stderr, "httpd: cannot become %s (uid %ld, gid %ld): %s\n", uname, (long)uid,
+            (long)gid, strerror(errno));
     return 1;
   }
-  fprintf(stderr, "httpd: listening on %s port %d\n",
-          val[O_ADDR] != NULL ? val[O_ADDR] : "*", port);
+  snprintf(who, sizeof who, " as %s (uid %ld, gid %ld)", drop ? uname : "the caller",
+           (long)getuid(), (long)getgid());
+  /* 5. serve */
+  if (val[O_INETD] != NULL) {
+    rc = httpd_serve_conn(&cfg, 0);
+    httpd_root_close(&site.root);
+    return rc < 0 ? 1 : 0;
+  }
+  for (i = 0; i < nfd; i++) {
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    char text[INET6_ADDRSTRLEN + 1] = "*";
+    unsigned p = (unsigned)port;
+    if (val[O_ADDR] == NULL && nfd == 1 && port != 0)
+      ;                              /* our own socket on all addresses: "*" */
+    else if (getsockname(fds[i], (struct sockaddr *)&ss, &sl) == 0)
+      io_addr(&ss, text, sizeof text, &p, NULL);
+    fprintf(stderr, "httpd: listening on %s port %u%s\n", text, p, who);
+  }
+  /* an upgrade (SIGUSR2) runs this binary again: remember where it is now */
+  {
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0 && val[O_CHROOT] == NULL) {
+      self[n] = '\0';
+      argv[0] = self;
+    }
+    if (argv[0][0] == '/' || strchr(argv[0], '/') != NULL)
+      cfg.reexec_argv = argv;
+  }
   /* httpd_serve gives back the dispositions it found: make those "ignore", so
   ** that a second SIGTERM during the last steps of shutdown cannot turn the
   ** exit status 0 into death by signal */
   signal(SIGTERM, SIG_IGN);
   signal(SIGINT, SIG_IGN);
-  rc = httpd_serve(&cfg, lfd);
+  {
+    const char *ready = getenv("HTTPD_READY_FD");   /* the server we replace waits */
+    int64_t v;
+    if (ready != NULL && main_number(ready, 3, INT_MAX, &v) == 0) {
+      (void)!write((int)v, "1", 1);
+      close((int)v);
+    }
+    unsetenv("HTTPD_READY_FD");
+  }
+  rc = httpd_serve_fds(&cfg, fds, nfd);
   httpd_root_close(&site.root);
   if (rc < 0) {
     fprintf(stderr, "httpd: %s\n", httpd_strerror(rc));

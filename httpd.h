@@ -328,6 +328,14 @@ int httpd_respond(struct httpd_conn *c, int status, const char *type,
 ** the handler makes the server answer its status. */
 long httpd_read_body(struct httpd_conn *c, void *buf, size_t cap);
 
+/* A handler that answers with the server's counters as plain text that
+** Prometheus can scrape (uptime, live children or workers, connections,
+** requests, reaped and crashed children, the 503s by cause, EMFILE pauses,
+** workers replaced, upgrades).  GET and HEAD; 404 where there is no server
+** (httpd_serve_conn).  It restricts nothing itself: the caller decides who
+** may see it (the command line: loopback clients only, unless told). */
+int httpd_server_status(struct httpd_conn *c, const struct httpd_request *req, void *arg);
+
 /* The client's address as text ("127.0.0.1", "::1"; an IPv4-mapped address
 ** as plain IPv4).  Valid while the connection lasts. */
 const char *httpd_peer(const struct httpd_conn *c);
@@ -422,6 +430,11 @@ struct httpd_config {
   int log_format;              /* HTTPD_LOG_* (default HTTPD_LOG_NONE) */
   int log_fd;                  /* access log descriptor, when log_format is set */
   const char *log_path;        /* if set: SIGHUP reopens this file onto log_fd */
+  char *const *reexec_argv;    /* if set: SIGUSR2 starts this program (argv[0] a
+                                  path) with the listening sockets passed as
+                                  systemd does (LISTEN_FDS, descriptors 3..) and
+                                  HTTPD_READY_FD; once it writes a byte there, this
+                                  server stops accepting, drains and returns */
   int quiet;                   /* 1: no server event lines on stderr */
 };
 

@@ -1174,8 +1174,14 @@ def t_cli(t):
         except subprocess.TimeoutExpired:
             t.ok(False, "%s: usage on stderr, exit 2" % " ".join(opt), "did not exit within 5 s")
     err = ENV["main"].stderr_bytes()
-    t.ok(re.match(rb"^httpd: listening on 127\.0\.0\.1 port %d\n$" % ENV["port"], err) is not None,
-         "startup line 'httpd: listening on 127.0.0.1 port N' (one line)", esc(err, 300))
+    want = rb"^httpd: listening on 127\.0\.0\.1 port %d as \S+ \(uid %d, gid %d\)\n$"
+    st = os.stat("/proc/%d" % ENV["main"].pid)
+    t.ok(re.match(want % (ENV["port"], st.st_uid, st.st_gid), err) is not None,
+         "startup line 'httpd: listening on 127.0.0.1 port N as USER (uid U, gid G)' (one line), "
+         "naming the user it runs as", esc(err, 300))
+    if os.getuid() == 0:
+        t.ok(st.st_uid != 0, "started by root without -u, the server does not run as root "
+             "(uid %d)" % st.st_uid)
 
 
 # ---------------------------------------------------------------- access log (sequential, at the end)

@@ -559,7 +559,7 @@ class PlantedTree:
 
 _servers = []
 _servers_lock = threading.Lock()
-READY_RE = re.compile(rb"^[\w.+-]+: listening on (\S+) port (\d+)$", re.M)
+READY_RE = re.compile(rb"^[\w.+-]+: listening on (\S+) port (\d+)(?: [^\n]*)?$", re.M)
 
 
 def binary(var, default):

@@ -705,7 +705,7 @@ def s_nofile():
     # descriptor number, so that every accept() fails with EMFILE while clients
     # wait in the backlog.  prlimit(2) on another process needs the same uid
     # (or CAP_SYS_RESOURCE, which a container may lack): this server runs as root.
-    srv = Server('emfile', ['-c', '256', '-g', '2', '-t', '10', '-T', '10'], ROOT,
+    srv = Server('emfile', ['-c', '256', '-g', '2', '-t', '10', '-T', '10', '-u', 'root'], ROOT,
                  wrap=['prlimit', '--nofile=32'])
     try:
         srv.start()

@@ -115,10 +115,11 @@ CASES = [
 
 def live(documented):
     root = tempfile.mkdtemp(prefix="httpd-sites-")
-    with open(os.path.join(root, "index.html"), "wb") as f:
-        f.write(b"index\n")
-    with open(os.path.join(root, ".secret"), "wb") as f:
-        f.write(b"secret\n")
+    os.chmod(root, 0o755)              # run by root, the server drops to nobody
+    for name, data in (("index.html", b"index\n"), (".secret", b"secret\n")):
+        with open(os.path.join(root, name), "wb") as f:
+            f.write(data)
+        os.chmod(os.path.join(root, name), 0o644)
     log = os.path.join(root, "..", os.path.basename(root) + ".log")
     srv = ht.Server(ht.httpd_argv(ht.binary("HTTPD", "./httpd"), "-r", root, "-l", log, "-s",
                                   "-b", "1000", "-t", "3", "-T", "3"), name="sites")
