@@ -1675,8 +1675,10 @@ io_addr(const struct sockaddr_storage *ss, char *buf, size_t cap, unsigned *port
 #endif
 /* Input buffer: a whole head, then room for chunk lines and trailers. */
 #define CONN_INBUF (HTTPD_MAX_HEAD + HTTPD_MAX_TRAILER + 4096)
-/* A pressure request cuts a request head in progress to this much more. */
+/* A pressure request cuts the wait for a request head (or an idle
+** keep-alive wait) to this much more; a stop request to the second. */
 #define CONN_PRESSURE_MS 1000
+#define CONN_LASTCALL_MS 2000
 
 /* Counters of the server's life, in a page the parent shares with its
 ** children and workers (MAP_SHARED): the status page reads them. */
@@ -2396,14 +2398,12 @@ conn_read_head(struct httpd_conn *c, struct httpd_request *req, int park, int *p
         *parked = 1;                 /* nothing more now: back to the poll */
       return 0;
     }
-    if (srv_pressure && !c->cut) {
-      /* the pool is nearly full: an idle keep-alive connection goes now; a
-      ** head in progress, or a fresh connection yet to speak, gets 1 s more */
-      int64_t cut = io_now_ms() + CONN_PRESSURE_MS;
-      if (c->head_end == 0 && c->nreq > 0) {
-        conn_site(c, 413);
-        return 0;
-      }
+    if ((srv_pressure || srv_stop) && !c->cut) {
+      /* the pool is nearly full, or the server stops: the connection gets a
+      ** last call, a second or two for a request (answered, then closed:
+      ** Connection: close tells the client to go elsewhere) -- closing an
+      ** idle keep-alive connection at once would race a request in flight */
+      int64_t cut = io_now_ms() + (srv_stop ? CONN_LASTCALL_MS : CONN_PRESSURE_MS);
       if (c->head_end != 0 && cut < c->head_end)
         c->head_end = cut;
       if (c->head_end == 0 && cut < c->idle_end)
@@ -2411,12 +2411,15 @@ conn_read_head(struct httpd_conn *c, struct httpd_request *req, int park, int *p
       c->cut = 1;
     }
     r = conn_fill(c, c->head_end != 0 ? c->head_end : c->idle_end,
-                  (c->head_end == 0 ? IO_STOP : 0) | (c->cut ? 0 : IO_PRESSURE));
-    if (r > 0 || (r == HTTPD_ESTOPPED && !srv_stop))
-      continue;                      /* bytes, or pressure: cut above */
+                  c->cut ? 0 : IO_STOP | IO_PRESSURE);
+    if (r > 0 || r == HTTPD_ESTOPPED)
+      continue;                      /* bytes, or a stop or pressure: cut above */
     if (r == HTTPD_ETIMEOUT) {
-      if (c->head_end == 0 && !c->cut)
-        return 0;                    /* idle timeout */
+      if (c->head_end == 0 && !(c->cut && c->nreq == 0 && !srv_stop)) {
+        if (c->cut)
+          conn_site(c, srv_stop ? 412 : 413);
+        return 0;                    /* idle: the wait or its last call is over */
+      }
       conn_site(c, c->head_end != 0 ? 400   /* LOG:400 request head not complete in time */
                                     : 422); /* LOG:422 pool nearly full: a silent new connection cut */
       return HTTPD_ETIMEOUT;
@@ -4772,6 +4775,7 @@ srv_worker(struct srv *s)
   int cap = s->cfg.max_children / s->cfg.workers, n = 0, k;
   int per = s->cfg.max_per_addr > 0 ? s->cfg.max_per_addr / s->cfg.workers : 0;
   unsigned long served = 0;
+  int64_t stop_end = 0;
   struct srv_idle *set;
   struct pollfd *p;
   struct httpd_conn *c;
@@ -4800,12 +4804,18 @@ srv_worker(struct srv *s)
     if (srv_hup)
       srv_reopen_log(s);
     if (srv_stop) {
-      for (k = 0; k < n; k++) {      /* between requests: just close */
-        close(set[k].fd);
-        free(set[k].part);
+      /* a last call for every held connection: a request that comes within
+      ** CONN_LASTCALL_MS is answered (with Connection: close), then they go */
+      if (stop_end == 0)
+        stop_end = now + CONN_LASTCALL_MS;
+      for (k = 0; k < n; k++) {
+        int64_t end = stop_end;
+        if (set[k].head_end != 0 && set[k].head_end > end)
+          set[k].head_end = end;
+        if (set[k].idle_end > end)
+          set[k].idle_end = end;
       }
-      n = 0;
-      if (s->nbusy == 0)
+      if (n == 0 && s->nbusy == 0)
         break;
     }
     if (!srv_stop && n < cap)
