@@ -1628,8 +1628,11 @@ io_flags(int fd, int nonblock)
 static void
 io_exit(int code)
 {
-#ifdef HTTPD_SANITIZE
+#if defined(HTTPD_SANITIZE)
   exit(code);
+#elif defined(__linux__) && defined(SYS_exit_group)
+  syscall(SYS_exit_group, code);     /* bound already: no lazy lookup in the child */
+  _exit(code);
 #else
   _exit(code);
 #endif
@@ -1725,16 +1728,17 @@ struct httpd_conn {
   uint64_t body_got;        /* body bytes read from the socket */
   int64_t body_end;         /* if not 0: no body read past this (the drain) */
   /* response */
-  char hdr[HTTPD_MAX_RESP_HEAD / 2];
-  size_t hdr_len;
-  char head[HTTPD_MAX_RESP_HEAD];
-  size_t head_pending;      /* formatted head not yet sent */
+  size_t hdr_len;           /* handler fields in hdr */
+  size_t head_pending;      /* formatted head not yet sent, in head */
   int status, began, ended, no_body, out_chunked, keep_alive, failed;
   int redirects;            /* CGI local redirects followed for this request */
   int64_t length;
   uint64_t sent;            /* body bytes sent (for the log) */
   int64_t resp_t0;          /* the response began: its rate deadline */
   uint64_t resp_out;        /* bytes written so far, head and framing included */
+  /* last: the buffers, which conn_init does not clear */
+  char hdr[HTTPD_MAX_RESP_HEAD / 2];
+  char head[HTTPD_MAX_RESP_HEAD];
 };
 
 const char *
@@ -2492,7 +2496,7 @@ static void
 conn_init(struct httpd_conn *c, int fd, const struct httpd_config *cfg,
           const struct conn_peer *peer, char *in)
 {
-  memset(c, 0, sizeof *c);
+  memset(c, 0, offsetof(struct httpd_conn, hdr));   /* not the 6 KiB of buffers */
   c->fd = fd;
   c->cfg = cfg;
   c->in = in;
@@ -3605,6 +3609,24 @@ full:
   return HTTPD_EBADGATEWAY;
 }
 
+/* Sends n bytes of the script's body; what goes beyond its Content-Length is
+** dropped, and the connection closes after the response (the script said
+** one thing and did another).  Returns 0 or a negative code. */
+static int
+cgi_write(struct httpd_conn *c, const char *p, size_t n)
+{
+  if (c->length >= 0 && (uint64_t)n > (uint64_t)c->length - c->sent) {
+    n = (size_t)((uint64_t)c->length - c->sent);
+    conn_close_at(c, 630);           /* LOG:630 script output beyond its Content-Length */
+  }
+  if (httpd_write(c, p, n) != 0) {
+    c->failed = 1;
+    conn_site(c, 636);               /* LOG:636 client gone during a CGI response */
+    return HTTPD_EIO;
+  }
+  return 0;
+}
+
 /* Passes stderr bytes of the script on to the server's stderr, at most
 ** HTTPD_CGI_STDERR_MAX per run (*budget), and drops the rest. */
 static void
@@ -3770,12 +3792,10 @@ cgi_relay(struct httpd_conn *c, struct cgi_proc *p, int timeout,
       }
       deadline = io_now_ms() + (int64_t)timeout * 1000;
       if (head_done) {
-        if ((rc = httpd_write(c, outb, (size_t)n)) != 0) {
-          if (!c->failed)
-            c->failed = 1;
-          conn_site(c, 630);         /* LOG:630 script output beyond its Content-Length, or client gone */
-          return HTTPD_EIO;
-        }
+        if ((rc = cgi_write(c, outb, (size_t)n)) != 0)
+          return rc;
+        if (c->must_close && c->length >= 0 && c->sent == (uint64_t)c->length)
+          break;                     /* its Content-Length is all sent: the rest is dropped */
         continue;
       }
       hlen += (size_t)n;
@@ -3791,10 +3811,10 @@ cgi_relay(struct httpd_conn *c, struct cgi_proc *p, int timeout,
         return 1;                    /* local: the caller re-dispatches */
       if ((rc = cgi_begin(c, r)) != 0)
         return rc;
-      if (hlen > r->head_len && httpd_write(c, hbuf + r->head_len, hlen - r->head_len) != 0) {
-        conn_site(c, 630);
-        return HTTPD_EIO;
-      }
+      if (hlen > r->head_len && (rc = cgi_write(c, hbuf + r->head_len, hlen - r->head_len)) != 0)
+        return rc;
+      if (c->must_close && c->length >= 0 && c->sent == (uint64_t)c->length)
+        break;
     }
   }
   if (!head_done) {
@@ -4363,6 +4383,20 @@ srv_warm(void)
   (void)!close(-1);
   (void)!time(NULL);
   (void)!getsockname(-1, NULL, NULL);
+  (void)!recvfrom(-1, b, 0, 0, NULL, NULL);
+  {
+    /* through a volatile pointer, into a volatile sink: a call on constant
+    ** data would be folded, one whose result is unused dropped */
+    char *volatile vp = b;
+    volatile uintptr_t sink;
+    sink = (uintptr_t)strrchr(vp, 'x') + (uintptr_t)strchr(vp, 'x') +
+           (uintptr_t)memchr(vp, 'x', sizeof b) + (uintptr_t)strncmp(vp, vp + 1, 1) +
+           (uintptr_t)strcmp(vp, vp + 1) + (uintptr_t)memcmp(vp, vp + 1, 1) +
+           (uintptr_t)strlen(vp);
+    memmove(vp, vp + 1, 1);
+    (void)sink;
+  }
+  (void)io_now_ms();
 #if defined(__linux__)
   (void)!sendfile(-1, -1, NULL, 0);
   (void)!syscall(SYS_openat2, -1, "", NULL, (size_t)0);
@@ -4380,7 +4414,9 @@ static void
 srv_child_setup(struct srv *s)
 {
   int i, rpipe = s->pipe[0], wpipe = s->pipe[1];
-  struct sigaction sa;
+  /* the parent's handlers stay: with no pipe to write to they only set
+  ** flags, which a child reads as it should (stop, pressure) or never (HUP,
+  ** USR2, CHLD: a handler's own children are reaped by its own waitpid) */
   srv_wakefd = -1;                   /* first: the handler must not write to it */
   srv_hup = 0;                       /* (not srv_pressure: it may have come already) */
   close(rpipe);
@@ -4389,20 +4425,14 @@ srv_child_setup(struct srv *s)
   for (i = 0; i < s->nbusy; i++)
     close(s->busy[i].fd);
   s->nbusy = 0;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = SIG_DFL;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGCHLD, &sa, NULL);     /* a handler's own children are its own */
-  sa.sa_handler = SIG_IGN;
-  sigaction(SIGHUP, &sa, NULL);      /* the parent reopens the log */
 }
 
 /* The child's life (fork mode): drop the parent's descriptors, serve the
 ** connection, exit. */
 static void
-srv_child(struct srv *s, int cfd, const struct sockaddr_storage *ss, int64_t t0)
+srv_child(struct srv *s, int cfd, const struct conn_peer *from)
 {
-  struct conn_peer peer;
+  struct conn_peer peer = *from;     /* formatted by the parent: no inet_ntop here */
   int i;
   srv_child_setup(s);
   for (i = 0; i < s->nlfd; i++)
@@ -4413,9 +4443,6 @@ srv_child(struct srv *s, int cfd, const struct sockaddr_storage *ss, int64_t t0)
     setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   }
 #endif
-  io_addr(ss, peer.addr, sizeof peer.addr, &peer.port, NULL);
-  peer.t0 = t0;
-  peer.stats = s->stats;
   conn_serve(cfd, &s->cfg, &peer);
   io_exit(0);
 }
@@ -4459,11 +4486,9 @@ srv_accept_fork(struct srv *s, int lfd)
   int n;
   for (n = 0; n < 256 && s->live < s->cap && !srv_stop; n++) {
     struct sockaddr_storage ss;
+    struct conn_peer peer;
     unsigned char key[16];
-    char text[INET6_ADDRSTRLEN + 1];
-    unsigned port;
     pid_t pid;
-    int64_t t0;
     int cfd = srv_accept(lfd, &ss);
     if (cfd < 0) {
       if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
@@ -4476,14 +4501,15 @@ srv_accept_fork(struct srv *s, int lfd)
       }
       break;                         /* EAGAIN: backlog empty */
     }
-    t0 = io_now_ms();
+    peer.t0 = io_now_ms();
+    peer.stats = s->stats;
     s->stats->accepted++;
     srv_drain_pipe(s);
     srv_reap(s);
-    io_addr(&ss, text, sizeof text, &port, key);
+    io_addr(&ss, peer.addr, sizeof peer.addr, &peer.port, key);
     if (s->cfg.max_per_addr > 0 && srv_count_addr(s, key) >= s->cfg.max_per_addr) {
       s->stats->per_addr++;
-      srv_event(s, 4, "%s holds %d connections: answered 503", text, s->cfg.max_per_addr);
+      srv_event(s, 4, "%s holds %d connections: answered 503", peer.addr, s->cfg.max_per_addr);
       srv_busy(s, cfd, 701);         /* LOG:701 too many connections from one address */
       continue;
     }
@@ -4495,12 +4521,12 @@ srv_accept_fork(struct srv *s, int lfd)
       break;
     }
     if (pid == 0)
-      srv_child(s, cfd, &ss, t0);
+      srv_child(s, cfd, &peer);
     close(cfd);
     s->kids[s->live].pid = pid;
     memcpy(s->kids[s->live].addr, key, 16);
     s->kids[s->live].pressed = 0;
-    s->kids[s->live].born = t0;
+    s->kids[s->live].born = peer.t0;
     s->stats->live = ++s->live;
   }
 }

@@ -275,9 +275,10 @@ int httpd_cgi_parse(const char *buf, size_t len, struct httpd_cgi_response *r);
 ** connection's input buffer) and `c` are valid during the call only; the
 ** request body is read through c, and whatever the handler leaves unread is
 ** consumed by the server (within idle_timeout) or the connection closes.
-** A handler may fork; its children are its own (SIGCHLD is default in a
-** fork-mode child), but it must not leave the process (the server's exit is
-** _exit(), so buffered stdio of a child process is lost). */
+** A handler may fork and wait for its own children (the server's SIGCHLD
+** handler stays installed in a fork-mode child: it only sets a flag, and
+** interrupted calls are restarted), but it must not leave the process (the
+** server's exit is _exit(), so buffered stdio of a child process is lost). */
 struct httpd_conn;
 typedef int httpd_handler(struct httpd_conn *c, const struct httpd_request *req,
                           void *arg);

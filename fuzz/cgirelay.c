@@ -342,7 +342,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       }
     }
   }
-  ka = !r.close && (fz_opt & 3) != 2 && (fz_opt & 3) != 3;
+  ka = !r.close && (fz_opt & 3) != 2 && (fz_opt & 3) != 3 &&
+       !(want_rc > 0 && ref.redirect != 1 && ref.content_length >= 0 && !head &&
+         ref.status != 204 && ref.status != 304 &&
+         fz_nscript - (size_t)want_rc != (size_t)ref.content_length);
   pos = r.end;
   if (ka) {
     FUZZ_CHECK(parse_resp(pos, 0, &r, dec, sizeof dec) == 1 && r.status == 200 &&

@@ -458,7 +458,7 @@ host_bad(const struct ctx *c)
   if (!t->head_ok)
     return 0;
   nh = count_fields(t, "host");
-  if (nh > 1 || (nh == 0 && t->minor == 1 && t->major == 1))
+  if (nh > 1 || (nh == 0 && t->minor >= 1 && t->major == 1))   /* 1.x above 1.1 is 1.1 */
     return 1;
   for (k = 0; k < t->nhead; k++) {
     const char *v;
