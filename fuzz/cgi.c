@@ -158,10 +158,10 @@ check_success(const char *b, size_t len, int rc, const struct httpd_cgi_response
           ;
         while (ve > vs && (b[ve - 1] == ' ' || b[ve - 1] == '\t'))
           ve--;
-        if (vs == ve || ve - vs > 18)
+        if (vs == ve)
           valid = 0;
-        for (; valid && vs < ve; vs++) {
-          if (b[vs] < '0' || b[vs] > '9')
+        for (; valid && vs < ve; vs++) {   /* 1*DIGIT below 2^63, leading zeros and all */
+          if (b[vs] < '0' || b[vs] > '9' || v > (INT64_MAX - (b[vs] - '0')) / 10)
             valid = 0;
           else
             v = v * 10 + (b[vs] - '0');
@@ -172,8 +172,7 @@ check_success(const char *b, size_t len, int rc, const struct httpd_cgi_response
     }
     if (want == -2)
       want = -1;
-    FUZZ_CHECK(r->content_length == want || (want == -1 && r->content_length >= 0 &&
-                                             r->content_length > 999999999999999999LL),
+    FUZZ_CHECK(r->content_length == want,
                "Content-Length kept exactly when it is one valid value");
   }
 }
