@@ -1409,6 +1409,7 @@ resp_head(struct resp_buf *b, int status, int64_t now, const char *extra,
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -1673,9 +1674,13 @@ io_addr(const struct sockaddr_storage *ss, char *buf, size_t cap, unsigned *port
 /* Everything here runs in the process that owns one client socket: a forked
 ** child, a prefork worker, or the inetd-mode server itself. */
 
-#ifndef HTTPD_MAX_RESP_HEAD
-#define HTTPD_MAX_RESP_HEAD 4096   /* response head incl. handler headers */
+/* The handler's fields (httpd_header): room for everything a CGI header
+** block may pass on (its lines as "Name: value\r\n"); the whole head adds
+** the server's own fields. */
+#ifndef HTTPD_MAX_RESP_FIELDS
+#define HTTPD_MAX_RESP_FIELDS (HTTPD_MAX_CGI_HEAD + 2 * HTTPD_MAX_HEADERS + 256)
 #endif
+#define HTTPD_MAX_RESP_HEAD (HTTPD_MAX_RESP_FIELDS + 512)
 /* Input buffer: a whole head, then room for chunk lines and trailers. */
 #define CONN_INBUF (HTTPD_MAX_HEAD + HTTPD_MAX_TRAILER + 4096)
 /* A pressure request cuts the wait for a request head (or an idle
@@ -1737,7 +1742,7 @@ struct httpd_conn {
   int64_t resp_t0;          /* the response began: its rate deadline */
   uint64_t resp_out;        /* bytes written so far, head and framing included */
   /* last: the buffers, which conn_init does not clear */
-  char hdr[HTTPD_MAX_RESP_HEAD / 2];
+  char hdr[HTTPD_MAX_RESP_FIELDS];
   char head[HTTPD_MAX_RESP_HEAD];
 };
 
@@ -2390,9 +2395,9 @@ conn_read_head(struct httpd_conn *c, struct httpd_request *req, int park, int *p
     if (park) {
       /* prefork: never wait here; the worker's poll waits for all of them */
       if (io_now_ms() >= (c->head_end != 0 ? c->head_end : c->idle_end)) {
-        if (c->head_end == 0)
+        if (c->head_end == 0 && !(c->cut && c->nreq == 0 && !srv_stop))
           return 0;
-        conn_site(c, 400);
+        conn_site(c, c->head_end != 0 ? 400 : 422);
         return HTTPD_ETIMEOUT;
       }
       r = conn_fill(c, 0, 0);
@@ -2517,7 +2522,6 @@ conn_run(struct httpd_conn *c, struct httpd_request *req, int park)
     int parked = 0, rc, why;
     size_t rest;
     c->site = c->site2 = 0;
-    c->cut = 0;
     rc = conn_read_head(c, req, park, &parked);
     if (parked)
       return 1;
@@ -2595,6 +2599,7 @@ conn_run(struct httpd_conn *c, struct httpd_request *req, int park)
     memmove(c->in, c->in + c->body_pos, rest);
     c->in_len = rest;
     c->head_end = 0;
+    c->cut = 0;                      /* a new wait: pressure may cut it again */
     c->idle_end = io_now_ms() + (int64_t)cfg->idle_timeout * 1000;
   }
 }
@@ -3277,6 +3282,8 @@ cgi_locate(const struct httpd_cgi *cgi, const char *rel, size_t n, struct cgi_sc
       break;
     close(fd);
     if (!S_ISDIR(s->st.st_mode) || i >= n || i + 1 >= n) {
+      if (cgi->suffix != NULL && S_ISDIR(s->st.st_mode))
+        return 1;                    /* by the pattern a directory is no script: a file */
       *site = 626;                   /* LOG:626 a directory (or no file) under the CGI prefix */
       return -403;
     }
@@ -3678,6 +3685,8 @@ cgi_relay(struct httpd_conn *c, struct cgi_proc *p, int timeout,
       if (n == 0)
         want_body = 0;
     }
+    if (want_body && in_pos == in_len && c->body_done)
+      want_body = 0;                 /* all of it read: EOF for the script below */
     if (p->in >= 0 && !want_body && in_pos == in_len) {
       close(p->in);                  /* all of the body given: EOF for the script */
       p->in = -1;
@@ -3752,6 +3761,7 @@ cgi_relay(struct httpd_conn *c, struct cgi_proc *p, int timeout,
       ssize_t w = write(p->in, inb + in_pos, in_len - in_pos);
       if (w > 0) {
         in_pos += (size_t)w;
+        deadline = io_now_ms() + (int64_t)timeout * 1000;  /* it is reading: not silent */
       } else if (w < 0 && errno != EAGAIN && errno != EINTR) {
         close(p->in);                /* the script will not read it: the rest is drained */
         p->in = -1;
@@ -4093,6 +4103,8 @@ struct srv {
   struct srv_busy busy[HTTPD_BUSY_MAX];
   int nbusy;
   int pipe[2];                   /* self-pipe: signal handlers wake the poll */
+  int life, life_w;              /* prefork: a pipe the parent holds the write end
+                                    of; workers poll the read end (parent gone) */
   int64_t paused_until;          /* EMFILE: no accept before this */
   int64_t full_since;            /* at the cap since (0: not) */
   int64_t respawn_at;            /* prefork: no new worker before this */
@@ -4422,6 +4434,9 @@ srv_child_setup(struct srv *s)
   close(rpipe);
   close(wpipe);
   s->pipe[0] = s->pipe[1] = -1;
+  if (s->life_w >= 0)
+    close(s->life_w);                /* only the parent holds it: its death closes it */
+  s->life_w = -1;
   for (i = 0; i < s->nbusy; i++)
     close(s->busy[i].fd);
   s->nbusy = 0;
@@ -4738,6 +4753,7 @@ struct srv_idle {
   struct conn_peer peer;
   unsigned nreq;
   int64_t idle_end, head_end;
+  int cut;                       /* a pressure last call was given */
   char *part;                    /* the first bytes of a head not all there */
   size_t npart;
 };
@@ -4766,6 +4782,7 @@ srv_resume(struct srv *s, struct httpd_conn *c, struct httpd_request *req, char 
   c->nreq = e->nreq;
   c->idle_end = e->idle_end;
   c->head_end = e->head_end;
+  c->cut = e->cut;
   if (e->npart > 0)
     memcpy(in, e->part, e->npart);
   c->in_len = e->npart;
@@ -4776,6 +4793,7 @@ srv_resume(struct srv *s, struct httpd_conn *c, struct httpd_request *req, char 
     e->nreq = c->nreq;
     e->idle_end = c->idle_end;
     e->head_end = c->head_end;
+    e->cut = c->cut;
     if (c->in_len == 0)
       return 1;
     e->part = malloc(c->in_len);
@@ -4792,24 +4810,49 @@ srv_resume(struct srv *s, struct httpd_conn *c, struct httpd_request *req, char 
   return 0;
 }
 
+/* Gives the held connections a last call by `end`: one request that comes
+** by then is answered (with Connection: close), then they go. */
+static void
+srv_last_call(struct srv_idle *set, int n, int64_t end, int cut)
+{
+  int k;
+  for (k = 0; k < n; k++) {
+    if (set[k].head_end != 0 && set[k].head_end > end)
+      set[k].head_end = end;
+    if (set[k].idle_end > end)
+      set[k].idle_end = end;
+    set[k].cut |= cut;
+  }
+}
+
 /* A worker's life (prefork mode): accept on the shared listening sockets and
 ** serve, holding idle keep-alive connections in a poll set so that none of
-** them holds the worker; retire after worker_connections connections. */
+** them holds the worker; retire after worker_connections connections; stop
+** when the parent says so, or dies (the life pipe closes). */
 static void
 srv_worker(struct srv *s)
 {
-  int cap = s->cfg.max_children / s->cfg.workers, n = 0, k;
+  int cap = s->cfg.max_children / s->cfg.workers, n = 0, k, closed = 0;
   int per = s->cfg.max_per_addr > 0 ? s->cfg.max_per_addr / s->cfg.workers : 0;
   unsigned long served = 0;
-  int64_t stop_end = 0;
+  int64_t stop_end = 0, paused_until = 0;
   struct srv_idle *set;
   struct pollfd *p;
   struct httpd_conn *c;
   struct httpd_request *req;
+  struct rlimit rl;
   char *in;
   struct sigaction sa;
   if (cap < 16)
     cap = 16;
+  /* keep descriptors in reserve for what a request opens (a file, a CGI
+  ** script's pipes): a connection accepted into the last one could only be
+  ** answered 503 */
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+    long room = (long)rl.rlim_cur - (long)(3 + s->nlfd + 4) - 16;
+    if (room < cap)
+      cap = room > 1 ? (int)room : 1;
+  }
   if (s->cfg.max_per_addr > 0 && per < 1)
     per = 1;
   srv_child_setup(s);
@@ -4818,38 +4861,45 @@ srv_worker(struct srv *s)
   sigemptyset(&sa.sa_mask);
   sigaction(SIGHUP, &sa, NULL);      /* a worker reopens the log itself */
   set = calloc((size_t)cap, sizeof *set);
-  p = calloc((size_t)(cap + s->nlfd + HTTPD_BUSY_MAX), sizeof *p);
+  p = calloc((size_t)(cap + s->nlfd + HTTPD_BUSY_MAX + 1), sizeof *p);
   c = malloc(sizeof *c);
   req = malloc(sizeof *req);
   in = malloc(CONN_INBUF);
   if (set == NULL || p == NULL || c == NULL || req == NULL || in == NULL)
     io_exit(1);
   for (;;) {
-    int np = 0, nl = 0, timeout = -1, i;
+    int np = 0, nl = 0, timeout = -1, i, il;
     int64_t now = io_now_ms();
     if (srv_hup)
       srv_reopen_log(s);
     if (srv_stop) {
-      /* a last call for every held connection: a request that comes within
-      ** CONN_LASTCALL_MS is answered (with Connection: close), then they go */
-      if (stop_end == 0)
+      if (!closed) {                 /* new connections go to the new server, or are refused */
+        for (i = 0; i < s->nlfd; i++)
+          close(s->lfd[i]);
+        closed = 1;
+      }
+      if (stop_end == 0) {
         stop_end = now + CONN_LASTCALL_MS;
-      for (k = 0; k < n; k++) {
-        int64_t end = stop_end;
-        if (set[k].head_end != 0 && set[k].head_end > end)
-          set[k].head_end = end;
-        if (set[k].idle_end > end)
-          set[k].idle_end = end;
+        srv_last_call(set, n, stop_end, 0);
       }
       if (n == 0 && s->nbusy == 0)
         break;
+    } else if (n * SRV_PRESSURE_DEN >= cap * SRV_PRESSURE_NUM) {
+      /* nearly full: the idle and the silent get a last call (1 s), a silent
+      ** new one then 408 */
+      int64_t end = now + CONN_PRESSURE_MS;
+      for (k = 0; k < n; k++)
+        if (!set[k].cut)
+          srv_last_call(&set[k], 1, end, 1);
     }
-    if (!srv_stop && n < cap)
+    if (!srv_stop && n < cap && now >= paused_until)
       for (i = 0; i < s->nlfd; i++, nl++) {
         p[np].fd = s->lfd[i];
         p[np].events = POLLIN;
         p[np++].revents = 0;
       }
+    else if (!srv_stop && n < cap)
+      timeout = (int)(paused_until - now);   /* out of descriptors: a pause */
     for (k = 0; k < n; k++) {
       int64_t end = set[k].head_end != 0 ? set[k].head_end : set[k].idle_end;
       int left = end - now < 0 ? 0 : end - now > INT_MAX ? INT_MAX : (int)(end - now);
@@ -4867,8 +4917,14 @@ srv_worker(struct srv *s)
       if (timeout < 0 || left < timeout)
         timeout = left < 0 ? 0 : left;
     }
+    il = np;                         /* the life pipe: it closes when the parent dies */
+    p[np].fd = s->life;
+    p[np].events = POLLIN;
+    p[np++].revents = 0;
     if (poll(p, (nfds_t)np, timeout) < 0 && errno != EINTR)
       break;
+    if (p[il].revents != 0)
+      srv_stop = 1;                  /* the parent is gone: finish and go */
     srv_busy_poll(s, p + nl + n, s->nbusy);
     now = io_now_ms();
     for (k = n; k-- > 0;) {
@@ -4876,8 +4932,8 @@ srv_worker(struct srv *s)
       int64_t end = e->head_end != 0 ? e->head_end : e->idle_end;
       if (p[nl + k].revents == 0 && now < end)
         continue;
-      if (p[nl + k].revents == 0 && e->head_end == 0) {
-        close(e->fd);                /* idle timeout */
+      if (p[nl + k].revents == 0 && e->head_end == 0 && !(e->cut && e->nreq == 0)) {
+        close(e->fd);                /* idle timeout, or its last call is over */
         free(e->part);
       } else if (srv_resume(s, c, req, in, e)) {
         continue;
@@ -4893,8 +4949,13 @@ srv_worker(struct srv *s)
         struct sockaddr_storage ss;
         struct srv_idle *e = &set[n];
         int fd = srv_accept(p[i].fd, &ss), same = 0, j;
-        if (fd < 0)
+        if (fd < 0) {
+          if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+            paused_until = io_now_ms() + HTTPD_EMFILE_PAUSE_MS;
+            s->stats->emfile++;
+          }
           break;                     /* EAGAIN: another worker took it */
+        }
         s->stats->accepted++;
         io_addr(&ss, e->peer.addr, sizeof e->peer.addr, &e->peer.port, e->addr);
         for (j = 0; per > 0 && j < n; j++)
@@ -4910,6 +4971,7 @@ srv_worker(struct srv *s)
         e->nreq = 0;
         e->idle_end = e->peer.t0 + (int64_t)s->cfg.head_timeout * 1000;
         e->head_end = 0;
+        e->cut = 0;
         e->part = NULL;
         e->npart = 0;
         n++;
@@ -5020,6 +5082,7 @@ srv_setup(struct srv *s, const struct httpd_config *user, const int *fds, int n)
   int i;
   memset(s, 0, sizeof *s);
   s->pipe[0] = s->pipe[1] = -1;
+  s->life = s->life_w = -1;
   if (user == NULL || user->handler == NULL || fds == NULL || n < 1)
     return HTTPD_EINVAL;
   for (i = 0; i < n; i++)
@@ -5039,6 +5102,15 @@ srv_setup(struct srv *s, const struct httpd_config *user, const int *fds, int n)
     goto fail;
   if (io_flags(s->pipe[0], 1) != 0 || io_flags(s->pipe[1], 1) != 0)
     goto fail;
+  if (s->cfg.workers > 0) {
+    int lp[2];
+    if (pipe(lp) != 0)
+      goto fail;
+    s->life = lp[0];
+    s->life_w = lp[1];
+    if (io_flags(s->life, 1) != 0 || io_flags(s->life_w, 1) != 0)
+      goto fail;
+  }
   for (i = 0; i < n; i++)
     if (io_flags(fds[i], 1) != 0)
       goto fail;
@@ -5058,6 +5130,10 @@ fail:
   if (s->pipe[0] >= 0) {
     close(s->pipe[0]);
     close(s->pipe[1]);
+  }
+  if (s->life >= 0) {
+    close(s->life);
+    close(s->life_w);
   }
   if (s->stats != NULL)
     munmap(s->stats, sizeof *s->stats);
@@ -5116,6 +5192,10 @@ srv_shutdown(struct srv *s)
   srv_wakefd = -1;
   close(s->pipe[0]);
   close(s->pipe[1]);
+  if (s->life >= 0) {
+    close(s->life);
+    close(s->life_w);
+  }
   munmap(s->stats, sizeof *s->stats);
   free(s->kids);
 }

@@ -288,7 +288,8 @@ typedef int httpd_handler(struct httpd_conn *c, const struct httpd_request *req,
 ** LF, NUL or another control but HTAB (no injection), called after
 ** httpd_begin, the field one of those the server owns (Content-Length,
 ** Transfer-Encoding, Connection, Keep-Alive, Date, Server), or the fields
-** over their budget (HTTPD_MAX_RESP_HEAD / 2 bytes in all, 2048 by default).
+** over their budget (HTTPD_MAX_RESP_FIELDS bytes in all, 8704 by default:
+** what a CGI header block may pass on).
 ** name and value are copied. */
 int httpd_header(struct httpd_conn *c, const char *name, const char *value);
 
@@ -297,7 +298,7 @@ int httpd_header(struct httpd_conn *c, const char *name, const char *value);
 ** streams the body: chunked for HTTP/1.1, close-delimited for 1.0 (the
 ** connection then closes).  Date, Server and Connection are the server's;
 ** for 204 and 304 no framing field is sent.  Returns 0, or HTTPD_EINVAL
-** (already begun, status outside 200..999, the head over HTTPD_MAX_RESP_HEAD). */
+** (already begun, status outside 200..999). */
 int httpd_begin(struct httpd_conn *c, int status, int64_t length);
 /* Sends body bytes (after httpd_begin).  Returns 0, HTTPD_EINVAL (not begun,
 ** ended, or more bytes than the announced length: the connection then

@@ -613,13 +613,13 @@ transfer_coding_unknown(const struct ctx *c)
   return present && other;
 }
 
-/* R-EXPECT: an Expect other than 100-continue in HTTP/1.1. */
+/* R-EXPECT: an Expect other than 100-continue in HTTP/1.1 (or a higher 1.x). */
 static int
 expect_unknown(const struct ctx *c)
 {
   const struct theirs *t = c->t;
   size_t k;
-  if (!t->head_ok || t->minor != 1)
+  if (!t->head_ok || t->minor == 0)
     return 0;
   for (k = 0; k < t->nhead; k++) {
     const char *v;

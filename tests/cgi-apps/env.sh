@@ -3,6 +3,8 @@
 # its environment, working directory, descriptors (its own, a child's and a
 # grandchild's), signal state and process group, in "--section" blocks.
 printf 'Content-Type: text/plain\n\n'
+echo '--argc'
+echo "$#"
 echo '--env'
 env
 echo '--cwd'
@@ -14,7 +16,8 @@ ls -l /proc/self/fd
 echo '--fd-grandchild'
 sh -c 'ls -l /proc/self/fd; :'
 echo '--status-self'
-cat "/proc/$$/status"
+# read by the shell itself (a builtin, no fork): its own state, not a child's
+while read -r line; do echo "$line"; done < "/proc/$$/status"
 echo '--status-child'
 cat /proc/self/status
 echo '--stat-self'

@@ -8,15 +8,27 @@ case $QUERY_STRING in
   status99) printf 'Status: 99\nContent-Type: text/plain\n\nSCRIPTBYTES\n' ;;
   status600) printf 'Status: 600\nContent-Type: text/plain\n\nSCRIPTBYTES\n' ;;
   statusabc) printf 'Status: abc\nContent-Type: text/plain\n\nSCRIPTBYTES\n' ;;
+  status304) printf 'Status: 304 Not Modified\nETag: "x"\n\nSCRIPTBYTES\n' ;;
+  status204body) printf 'Status: 204\nContent-Type: text/plain\n\nSCRIPTBYTES\n' ;;
   statusonly) printf 'Status: 204\n\n' ;;
   dupstatus) printf 'Status: 200\nStatus: 201\nContent-Type: text/plain\n\nSCRIPTBYTES\n' ;;
   ctype) printf 'Content-Type: text/x-test; charset=utf-8\n\nct\n' ;;
   crlf) printf 'Content-Type: text/plain\r\nX-Crlf: yes\r\n\r\ncrlf body\n' ;;
   lf) printf 'Content-Type: text/plain\nX-Lf: yes\n\nlf body\n' ;;
   mixed) printf 'Content-Type: text/plain\r\nX-Lf: yes\n\r\nmixed body\n' ;;
+  emptyval) printf 'Content-Type: text/plain\nX-Empty:\nX-Spaces:   padded   \n\nempty value\n' ;;
+  nospace) printf 'Content-Type:text/plain\nX-Tight:tight\n\nno space\n' ;;
+  lowercase) printf 'status: 202\ncontent-type: text/x-lower\ncontent-length: 6\n\nlower\n' ;;
+  fields40) i=0
+            while [ $i -lt 40 ]; do printf 'X-Field-%02d: value %d\n' $i $i; i=$((i + 1)); done
+            printf 'Content-Type: text/plain\n\nforty\n' ;;
+  duplocation) printf 'Location: /static.txt\nLocation: /index.html\n\nSCRIPTBYTES\n' ;;
+  local-withbody) printf 'Location: /static.txt\nContent-Type: text/html\n\nSCRIPTBYTES\n' ;;
   setcookies) printf 'Content-Type: text/plain\nSet-Cookie: a=1\nSet-Cookie: b=2\n\ncookies\n' ;;
   local-static) printf 'Location: /static.txt\n\n' ;;
   local-script) printf 'Location: /cgi-bin/env.sh/via?from=redirect\n\n' ;;
+  local-noexec) printf 'Location: /cgi%%2Dbin/noexec.sh\n\n' ;;
+  local-traversal) printf 'Location: /../../etc/passwd\n\n' ;;
   local-missing) printf 'Location: /no-such-file.txt\n\n' ;;
   loop) printf 'Location: /cgi-bin/respond.sh?loop\n\n' ;;
   absolute) printf 'Location: http://example.test/elsewhere?a=1\n\n' ;;
@@ -29,7 +41,6 @@ case $QUERY_STRING in
   clbad) printf 'Content-Type: text/plain\nContent-Length: 12abc\n\nstreamed\n' ;;
   nocl) printf 'Content-Type: text/plain\n\nno length\n' ;;
   barecr) printf 'Content-Type: text/plain\rX-Evil: 1\n\nSCRIPTBYTES\n' ;;
-  barecr-end) printf 'Content-Type: text/plain\n\r\nSCRIPTBYTES\n' ;;
   fold) printf 'Content-Type: text/plain\nX-Fold: a\n  SCRIPTBYTES\n\nSCRIPTBYTES\n' ;;
   nul) printf 'Content-Type: text/pl\000ainSCRIPTBYTES\n\nSCRIPTBYTES\n' ;;
   crinject) printf 'Content-Type: text/plain\nX-A: a\rSet-Cookie: SCRIPTBYTES=1\r\n\r\nSCRIPTBYTES\n' ;;
@@ -53,6 +64,14 @@ case $QUERY_STRING in
   slow) printf 'Content-Type: text/plain\n\nfirst\n'
         sleep 1
         printf 'second\n' ;;
+  splithead) # the header block in pieces, a CRLF split between two writes
+    printf 'Content-'
+    sleep 0.2
+    printf 'Type: text/plain\r'
+    sleep 0.2
+    printf '\nX-Split: yes\n'
+    sleep 0.1
+    printf '\nsplit body\n' ;;
   big) printf 'Content-Type: application/octet-stream\nX-Ppid: %s\n\n' "$PPID"
        # 10 MiB: 655360 lines of 16 bytes
        yes 0123456789abcde | head -c 10485760 ;;

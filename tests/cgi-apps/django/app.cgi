@@ -64,7 +64,7 @@ def go(request):
 
 def where(request):
     return text("script_root=%s\npath=%s\nindex=%s\n"
-                % (request.META.get("SCRIPT_NAME", ""), request.path, reverse("index")))
+                % (request.META.get("SCRIPT_NAME", ""), request.path_info, reverse("index")))
 
 
 urlpatterns = [
