@@ -1471,6 +1471,7 @@ io_now_ms(void)
 /* Which requests may cut a wait short (io_wait's `stoppable`). */
 #define IO_STOP     1   /* SIGTERM/SIGINT */
 #define IO_PRESSURE 2   /* SIGUSR1: the pool is nearly full */
+#define IO_WAIT     4   /* io_read: wait first (no byte is expected yet) */
 
 /* Waits until fd is ready for `events` or the deadline (monotonic ms)
 ** passes.  Returns 1 ready, 0 timed out, HTTPD_ESTOPPED on a request named in
@@ -1498,22 +1499,29 @@ io_wait(int fd, short events, int64_t deadline, int stoppable)
   }
 }
 
-/* Reads up to n bytes: reads first, waits only when nothing is there (the
-** socket is non-blocking), at most until deadline.  Returns the count, 0 at
+/* Reads up to n bytes: reads first (or, with IO_WAIT in stoppable, waits
+** first), waits only when nothing is there (the socket is non-blocking), at
+** most until deadline.  Returns the count, 0 at
 ** end of stream, HTTPD_ETIMEOUT, HTTPD_EIO, or HTTPD_ESTOPPED (the wait was
 ** cut by a request named in `stoppable`). */
 static long
 io_read(int fd, void *buf, size_t n, int64_t deadline, int stoppable)
 {
+  int wait_first = (stoppable & IO_WAIT) != 0;
+  stoppable &= ~IO_WAIT;
   for (;;) {
-    ssize_t r = read(fd, buf, n);
+    ssize_t r;
     int w;
-    if (r >= 0)
-      return (long)r;
-    if (errno == EINTR)
-      continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK)
-      return HTTPD_EIO;
+    if (!wait_first) {
+      r = read(fd, buf, n);
+      if (r >= 0)
+        return (long)r;
+      if (errno == EINTR)
+        continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK)
+        return HTTPD_EIO;
+    }
+    wait_first = 0;
     w = io_wait(fd, POLLIN, deadline, stoppable);
     if (w == 0)
       return HTTPD_ETIMEOUT;
@@ -1716,6 +1724,8 @@ struct httpd_conn {
   int site, site2;          /* the current request's rejection and early-close sites */
   int must_close;           /* the connection ends after this response */
   int cut;                  /* pressure has shortened the wait for this head */
+  int ready;                /* bytes may be waiting: read before any poll */
+  struct httpd_root *cache_root;  /* a root whose file cache a handler used */
   int linger;               /* input may remain unread: close with a lingering read */
   char *in;                 /* input buffer [0..in_len) of CONN_INBUF */
   size_t in_len;
@@ -2400,9 +2410,14 @@ conn_read_head(struct httpd_conn *c, struct httpd_request *req, int park, int *p
         conn_site(c, c->head_end != 0 ? 400 : 422);
         return HTTPD_ETIMEOUT;
       }
+      if (!c->ready) {
+        *parked = 1;                 /* just answered: the poll says when more comes */
+        return 0;
+      }
       r = conn_fill(c, 0, 0);
       if (r > 0)
         continue;
+      c->ready = 0;
       if (r == HTTPD_ETIMEOUT)
         *parked = 1;                 /* nothing more now: back to the poll */
       return 0;
@@ -2419,8 +2434,10 @@ conn_read_head(struct httpd_conn *c, struct httpd_request *req, int park, int *p
         c->idle_end = cut;
       c->cut = 1;
     }
+    /* after a response a request rarely waits already: poll first */
     r = conn_fill(c, c->head_end != 0 ? c->head_end : c->idle_end,
-                  c->cut ? 0 : IO_STOP | IO_PRESSURE);
+                  (c->cut ? 0 : IO_STOP | IO_PRESSURE) | (c->ready ? 0 : IO_WAIT));
+    c->ready = 1;
     if (r > 0 || r == HTTPD_ESTOPPED)
       continue;                      /* bytes, or a stop or pressure: cut above */
     if (r == HTTPD_ETIMEOUT) {
@@ -2507,6 +2524,7 @@ conn_init(struct httpd_conn *c, int fd, const struct httpd_config *cfg,
   c->in = in;
   c->peer = *peer;
   c->idle_end = peer->t0 + (int64_t)cfg->head_timeout * 1000;  /* the first head */
+  c->ready = 1;                      /* a fresh connection: its request is likely there */
 }
 
 /* Serves requests on c until the connection ends (returns 0: close it with
@@ -2600,6 +2618,7 @@ conn_run(struct httpd_conn *c, struct httpd_request *req, int park)
     c->in_len = rest;
     c->head_end = 0;
     c->cut = 0;                      /* a new wait: pressure may cut it again */
+    c->ready = 0;                    /* the client reads its answer first */
     c->idle_end = io_now_ms() + (int64_t)cfg->idle_timeout * 1000;
   }
 }
@@ -2668,6 +2687,12 @@ static_hidden(const char *rel)
 void
 httpd_root_close(struct httpd_root *root)
 {
+  int k;
+  for (k = 0; k < HTTPD_ROOT_CACHE; k++) {
+    if (root->cache[k].fd >= 0)
+      close(root->cache[k].fd);
+    root->cache[k].fd = -1;
+  }
   if (root->fd >= 0)
     close(root->fd);
   free(root->path);
@@ -2680,9 +2705,11 @@ int
 httpd_root_open(struct httpd_root *root, const char *dir)
 {
   struct stat st;
-  int e;
+  int e, k;
   root->fd = -1;
   root->len = 0;
+  for (k = 0; k < HTTPD_ROOT_CACHE; k++)
+    root->cache[k].fd = -1;
   root->path = realpath(dir, NULL);
   if (root->path == NULL)
     return HTTPD_ESYS;
@@ -2962,6 +2989,75 @@ static_range(const char *p, size_t n, int64_t size, int64_t *first, int64_t *las
   return 1;
 }
 
+#define STATIC_CACHE_MS 1000       /* how long a cached open file stands for its name */
+
+/* static_locate through the root's cache of open files: a request for the
+** same path within a second reuses the descriptor (one fstat instead of
+** openat2, fstat and close; what was opened passed every rule when it was).
+** Returns the descriptor, *cached set when it belongs to the cache (the
+** caller must not close it), or what static_locate returns.  rel may get
+** "index.html" appended as there. */
+static int
+static_locate_cached(struct httpd_root *root, char *rel, size_t n, size_t cap,
+                     struct stat *st, int *site, int *cached, const char **type)
+{
+  int64_t now = io_now_ms();
+  int k, fd, victim = 0;
+  *cached = 0;
+  if (n >= sizeof root->cache[0].rel) {
+    fd = static_locate(root, rel, n, cap, st, site);
+    *type = static_type(rel);
+    return fd;
+  }
+  for (k = 0; k < HTTPD_ROOT_CACHE; k++) {
+    if (root->cache[k].fd >= 0 && strcmp(root->cache[k].rel, rel) == 0) {
+      if (now - root->cache[k].at < STATIC_CACHE_MS && fstat(root->cache[k].fd, st) == 0 &&
+          S_ISREG(st->st_mode)) {
+        *cached = 1;
+        *type = root->cache[k].type;
+        return root->cache[k].fd;
+      }
+      close(root->cache[k].fd);      /* stale: look it up again */
+      root->cache[k].fd = -1;
+    }
+    if (root->cache[k].fd < 0 || (root->cache[victim].fd >= 0 &&
+                                  root->cache[k].at < root->cache[victim].at))
+      victim = k;
+  }
+  memcpy(root->cache[victim].rel, rel, n + 1);   /* the name as asked, index or not */
+  fd = static_locate(root, rel, n, cap, st, site);
+  if (fd < 0)
+    return fd;
+  *type = static_type(rel);          /* of what was found: index.html, say */
+  if (root->cache[victim].fd >= 0)
+    close(root->cache[victim].fd);
+  root->cache[victim].fd = fd;
+  root->cache[victim].at = now;
+  root->cache[victim].type = *type;
+  *cached = 1;
+  return fd;
+}
+
+/* Closes the cached files of root older than their second.  Returns when
+** the next one falls due (monotonic ms), or 0 when none is cached. */
+static int64_t
+static_sweep(struct httpd_root *root, int64_t now)
+{
+  int64_t next = 0;
+  int k;
+  for (k = 0; k < HTTPD_ROOT_CACHE; k++) {
+    if (root->cache[k].fd < 0)
+      continue;
+    if (now - root->cache[k].at >= STATIC_CACHE_MS) {
+      close(root->cache[k].fd);
+      root->cache[k].fd = -1;
+    } else if (next == 0 || root->cache[k].at + STATIC_CACHE_MS < next) {
+      next = root->cache[k].at + STATIC_CACHE_MS;
+    }
+  }
+  return next;
+}
+
 /* Answers 301 to rel + "/" (and the query), for a directory named without
 ** its trailing slash. */
 static int
@@ -3075,9 +3171,10 @@ int
 httpd_static(struct httpd_conn *c, const struct httpd_request *req, void *arg)
 {
   char rel[HTTPD_MAX_PATH + 16];
-  const struct httpd_root *root = arg;
+  struct httpd_root *root = arg;
   struct stat st;
-  int n, fd, rc, site = 0;
+  int n, fd, rc, site = 0, cached;
+  const char *type;
 
   if (req->method != HTTPD_GET && req->method != HTTPD_HEAD) {
     httpd_header(c, "Allow", "GET, HEAD");
@@ -3094,7 +3191,8 @@ httpd_static(struct httpd_conn *c, const struct httpd_request *req, void *arg)
   }
   if (static_hidden(rel))
     return conn_reject(c, 404, 513); /* LOG:513 dotfile */
-  fd = static_locate(root, rel, (size_t)n, sizeof rel, &st, &site);
+  c->cache_root = root;              /* a prefork worker sweeps it when idle */
+  fd = static_locate_cached(root, rel, (size_t)n, sizeof rel, &st, &site, &cached, &type);
   if (fd == -301)
     return static_redirect(c, req, rel);
   if (fd == -414) {
@@ -3103,8 +3201,9 @@ httpd_static(struct httpd_conn *c, const struct httpd_request *req, void *arg)
   }
   if (fd < 0)
     return conn_reject(c, -fd, site);
-  rc = static_send(c, req, fd, &st, static_type(rel));
-  close(fd);
+  rc = static_send(c, req, fd, &st, type);
+  if (!cached)
+    close(fd);
   return rc;
 }
 
@@ -4836,6 +4935,7 @@ srv_worker(struct srv *s)
   int per = s->cfg.max_per_addr > 0 ? s->cfg.max_per_addr / s->cfg.workers : 0;
   unsigned long served = 0;
   int64_t stop_end = 0, paused_until = 0;
+  struct httpd_root *swept = NULL;   /* the file cache this worker's handler used */
   struct srv_idle *set;
   struct pollfd *p;
   struct httpd_conn *c;
@@ -4869,7 +4969,7 @@ srv_worker(struct srv *s)
     io_exit(1);
   for (;;) {
     int np = 0, nl = 0, timeout = -1, i, il;
-    int64_t now = io_now_ms();
+    int64_t now = io_now_ms(), sweep = swept != NULL ? static_sweep(swept, now) : 0;
     if (srv_hup)
       srv_reopen_log(s);
     if (srv_stop) {
@@ -4917,6 +5017,8 @@ srv_worker(struct srv *s)
       if (timeout < 0 || left < timeout)
         timeout = left < 0 ? 0 : left;
     }
+    if (sweep != 0 && (timeout < 0 || sweep - now < timeout))
+      timeout = sweep - now < 0 ? 0 : (int)(sweep - now);   /* cached files fall due */
     il = np;                         /* the life pipe: it closes when the parent dies */
     p[np].fd = s->life;
     p[np].events = POLLIN;
@@ -4935,8 +5037,12 @@ srv_worker(struct srv *s)
       if (p[nl + k].revents == 0 && e->head_end == 0 && !(e->cut && e->nreq == 0)) {
         close(e->fd);                /* idle timeout, or its last call is over */
         free(e->part);
-      } else if (srv_resume(s, c, req, in, e)) {
-        continue;
+      } else {
+        int kept = srv_resume(s, c, req, in, e);
+        if (c->cache_root != NULL)
+          swept = c->cache_root;
+        if (kept)
+          continue;
       }
       served++;
       set[k] = set[--n];

@@ -347,17 +347,30 @@ const char *httpd_peer(const struct httpd_conn *c);
 ** Every file the handlers serve is opened relative to the descriptor and
 ** beneath it (on Linux by openat2(RESOLVE_BENEATH)), so neither "..", nor a
 ** symlink leading out, nor a rename racing the lookup reaches a file outside. */
+#ifndef HTTPD_ROOT_CACHE
+#define HTTPD_ROOT_CACHE 8       /* files httpd_static keeps open, per process */
+#endif
 struct httpd_root {
   int fd;                  /* O_DIRECTORY descriptor, close-on-exec; -1 when closed */
   char *path;              /* realpath(3) of the directory (malloc'ed) */
   size_t len;              /* strlen(path), 0 for "/" */
+  struct {                 /* private: httpd_static's open files, each reused for a
+                              second (a keep-alive client asking again), then
+                              looked up anew */
+    int fd;
+    int64_t at;
+    const char *type;
+    char rel[120];
+  } cache[HTTPD_ROOT_CACHE];
 };
 
 /* Opens dir as a document root into *root.  Returns 0, or HTTPD_ESYS (errno
 ** set: the directory is missing, not a directory, or not readable); *root is
 ** then closed.  Resolves symlinks in dir itself once, here. */
 int httpd_root_open(struct httpd_root *root, const char *dir);
-/* Closes the descriptor and frees the path (idempotent). */
+/* Closes the descriptor, the cached files and frees the path (idempotent).
+** httpd_static changes the cache: a root is used by one process at a time
+** (each child or worker has its own copy). */
 void httpd_root_close(struct httpd_root *root);
 
 /* The built-in static file server as a handler: arg is a struct httpd_root *
