@@ -5086,6 +5086,15 @@ srv_worker(struct srv *s)
     if (s->cfg.worker_connections > 0 && served >= (unsigned long)s->cfg.worker_connections)
       srv_stop = 1;                  /* retire: finish, close idle ones, exit */
   }
+  for (k = 0; k < n; k++) {
+    close(set[k].fd);
+    free(set[k].part);
+  }
+  free(set);
+  free(p);
+  free(c);
+  free(req);
+  free(in);
   io_exit(0);
 }
 
