@@ -2050,7 +2050,7 @@ httpd_end(struct httpd_conn *c)
     rc = conn_send(c, "0\r\n\r\n", 5, 0);
   else if (c->head_pending > 0)
     rc = conn_send(c, NULL, 0, 0);
-  if (rc == 0 && c->length >= 0 && c->sent < (uint64_t)c->length) {
+  if (rc == 0 && c->length >= 0 && c->sent < (uint64_t)c->length && !c->no_body) {
     c->failed = 1;                   /* short body: the client must see a close */
     conn_close_at(c, 405);           /* LOG:405 response shorter than its Content-Length */
     rc = HTTPD_EINVAL;
@@ -3723,7 +3723,8 @@ cgi_write(struct httpd_conn *c, const char *p, size_t n)
 {
   if (c->length >= 0 && (uint64_t)n > (uint64_t)c->length - c->sent) {
     n = (size_t)((uint64_t)c->length - c->sent);
-    conn_close_at(c, 630);           /* LOG:630 script output beyond its Content-Length */
+    if (!c->no_body)                 /* (HEAD: no body is sent, framing stays sound) */
+      conn_close_at(c, 630);         /* LOG:630 script output beyond its Content-Length */
   }
   if (httpd_write(c, p, n) != 0) {
     c->failed = 1;
@@ -3903,7 +3904,8 @@ cgi_relay(struct httpd_conn *c, struct cgi_proc *p, int timeout,
       if (head_done) {
         if ((rc = cgi_write(c, outb, (size_t)n)) != 0)
           return rc;
-        if (c->must_close && c->length >= 0 && c->sent == (uint64_t)c->length)
+        if (c->length >= 0 && c->sent == (uint64_t)c->length && n > 0 &&
+            (c->must_close || c->no_body))
           break;                     /* its Content-Length is all sent: the rest is dropped */
         continue;
       }
@@ -3922,7 +3924,7 @@ cgi_relay(struct httpd_conn *c, struct cgi_proc *p, int timeout,
         return rc;
       if (hlen > r->head_len && (rc = cgi_write(c, hbuf + r->head_len, hlen - r->head_len)) != 0)
         return rc;
-      if (c->must_close && c->length >= 0 && c->sent == (uint64_t)c->length)
+      if (c->length >= 0 && c->sent == (uint64_t)c->length && (c->must_close || c->no_body))
         break;
     }
   }

@@ -312,7 +312,8 @@ int httpd_write(struct httpd_conn *c, const void *p, size_t n);
 int httpd_sendfile(struct httpd_conn *c, int fd, int64_t off, int64_t n);
 /* Finishes the response (sends a head not sent yet; ends a chunked body).
 ** Returns 0, HTTPD_EIO, or HTTPD_EINVAL (not begun, ended twice, or fewer
-** bytes than the announced length: the connection then closes). */
+** bytes than the announced length: the connection then closes; for HEAD,
+** 204 and 304, where no body is sent, the count is not held against it). */
 int httpd_end(struct httpd_conn *c);
 /* A whole response in one call (head and body in one writev); type may be
 ** NULL.  Returns as the calls it makes. */
