@@ -1408,6 +1408,7 @@ resp_head(struct resp_buf *b, int status, int64_t now, const char *extra,
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -1791,6 +1792,22 @@ conn_deadline(const struct httpd_conn *c, int64_t t0, uint64_t done)
   return d;
 }
 
+/* The deadline of the next wait of the response: conn_deadline over the
+** bytes the client has taken (on Linux the socket's unsent queue is not
+** counted: a send buffer of megabytes must not make a slow reader look fast). */
+static int64_t
+conn_resp_deadline(const struct httpd_conn *c)
+{
+  uint64_t done = c->resp_out;
+#if defined(__linux__) && defined(TIOCOUTQ)
+  int q;
+  if (c->cfg->min_rate > 0 && done > 65536 && ioctl(c->fd, TIOCOUTQ, &q) == 0 && q > 0 &&
+      (uint64_t)q <= done)
+    done -= (uint64_t)q;
+#endif
+  return conn_deadline(c, c->resp_t0, done);
+}
+
 /* The one place that decides whether the connection serves another request
 ** after the current one.  Returns 0 to keep it, or why not: -1 when the
 ** client asked (Connection: close, HTTP/1.0 without keep-alive, framing in
@@ -1928,7 +1945,7 @@ conn_send(struct httpd_conn *c, const void *p, size_t n, int chunk)
     v[k++].iov_len = 2;
   }
   c->head_pending = 0;
-  rc = io_writev(c->fd, v, k, conn_deadline(c, c->resp_t0, c->resp_out));
+  rc = io_writev(c->fd, v, k, conn_resp_deadline(c));
   if (rc != 0)
     return conn_broken(c, rc);
   c->resp_out += total;
@@ -1999,7 +2016,7 @@ httpd_sendfile(struct httpd_conn *c, int fd, int64_t off, int64_t n)
     v[1].iov_len = ln;
     c->resp_out += c->head_pending + ln;
     c->head_pending = 0;
-    rc = io_writev(c->fd, v, 2, conn_deadline(c, c->resp_t0, c->resp_out));
+    rc = io_writev(c->fd, v, 2, conn_resp_deadline(c));
   } else if (c->head_pending > 0) {
     /* the head in the first segment with the file's first bytes */
 #ifdef MSG_MORE
@@ -2014,16 +2031,16 @@ httpd_sendfile(struct httpd_conn *c, int fd, int64_t off, int64_t n)
     else
       rc = io_write(c->fd, c->head + (r > 0 ? (size_t)r : 0),
                     c->head_pending - (r > 0 ? (size_t)r : 0),
-                    conn_deadline(c, c->resp_t0, c->resp_out));
+                    conn_resp_deadline(c));
 #else
     rc = io_write(c->fd, c->head, c->head_pending,
-                  conn_deadline(c, c->resp_t0, c->resp_out));
+                  conn_resp_deadline(c));
 #endif
     c->resp_out += c->head_pending;
     c->head_pending = 0;
   }
   while (rc == 0 && n > 0) {
-    long r = io_sendfile(c->fd, fd, off, n, conn_deadline(c, c->resp_t0, c->resp_out));
+    long r = io_sendfile(c->fd, fd, off, n, conn_resp_deadline(c));
     if (r < 0) {
       rc = (int)r;
       break;
@@ -2033,7 +2050,7 @@ httpd_sendfile(struct httpd_conn *c, int fd, int64_t off, int64_t n)
     c->resp_out += (uint64_t)r;
   }
   if (rc == 0 && c->out_chunked)
-    rc = io_write(c->fd, "\r\n", 2, conn_deadline(c, c->resp_t0, c->resp_out));
+    rc = io_write(c->fd, "\r\n", 2, conn_resp_deadline(c));
   return rc != 0 ? conn_broken(c, rc) : 0;
 }
 
