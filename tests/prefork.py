@@ -937,10 +937,16 @@ def s_nproc():
         srv.stop()
 
 
+# the sleeps the PID 1 server inherits must outlive a slow start (ASan, a
+# loaded machine) so that it is seen holding them
+PID1_SLEEP = 3 if os.environ.get('ASAN_OPTIONS') else 2
+
+
 def s_pid1():
     """The prefork server as PID 1: serves, reaps orphans, exits 0."""
     srv = Server('pid1', ['-w', '2', '-c', '64', '-C', '0', '-g', '2', '-t', '5', '-T', '5'], ROOT,
-                 wrap=UNSHARE, pid_from_child=True, shell_prefix='sleep 1 & (sleep 1.3 &); ')
+                 wrap=UNSHARE, pid_from_child=True, shell_prefix='sleep %s & (sleep %s &); ' % (
+                     PID1_SLEEP, PID1_SLEEP + 0.3))
     try:
         t0 = time.monotonic()
         srv.start()
@@ -958,7 +964,7 @@ def s_pid1():
         srv.remember_children()
         r = request(srv.port, REQ10)
         ok(good_index(r), 'pid1 -w 2: serves 200 as PID 1', r.short())
-        time.sleep(max(0.0, t0 + 2.0 - time.monotonic()))
+        time.sleep(max(0.0, t0 + PID1_SLEEP + 1.0 - time.monotonic()))
         zs = [p for p in ht.children(srv.pid) if p['comm'] == 'sleep']
         ok(sleeps and not zs, 'pid1 -w 2: the exited sleeps (its child and the orphan it adopted) are '
            'reaped, no zombies', [(p['pid'], p['comm'], p['state']) for p in zs])
