@@ -2616,6 +2616,8 @@ conn_run(struct httpd_conn *c, struct httpd_request *req, int park)
     }
     conn_finish_body(c);
     why = conn_must_close(c);
+    if (c->keep_alive && (why == 412 || why == 413))
+      why = 0;                       /* announced kept: its last call comes with the next wait */
     if (why > 0)
       conn_site(c, why);
     conn_log(c, req, c->status);
@@ -4047,9 +4049,12 @@ cgi_run(struct httpd_conn *c, const struct httpd_request *req, const struct http
   } else if (req->body == HTTPD_BODY_LENGTH) {
     length = (int64_t)req->content_length;
   } else {
-    input = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (input < 0)
+    int ep[2];                       /* an empty stdin: a pipe (no /dev in a chroot) */
+    if (cgi_pipe(ep, 0) != 0)
       return HTTPD_ESYS;
+    close(ep[1]);
+    (void)io_flags(ep[0], 0);
+    input = ep[0];
   }
   env = malloc(sizeof *env);
   if (env != NULL)
@@ -5645,6 +5650,8 @@ main_user(const char *spec, uid_t *uid, gid_t *gid, char *name, size_t cap)
 static int
 main_drop(uid_t uid, gid_t gid)
 {
+  if (getuid() == uid && geteuid() == uid && getgid() == gid && getegid() == gid)
+    return 0;                        /* already (an upgraded server, or not started as root) */
   if (setgroups(1, &gid) != 0 || setgid(gid) != 0 || setuid(uid) != 0)
     return -1;
   if (uid != 0 && (setuid(0) == 0 || seteuid(0) == 0))
@@ -5714,6 +5721,19 @@ main(int argc, char **argv)
     }
     cfg.log_path = val[O_LOG];
   }
+  if (val[O_CGIPAT] != NULL && (val[O_CGIPAT][0] != '*' || val[O_CGIPAT][1] == '\0' ||
+                                strpbrk(val[O_CGIPAT] + 1, "*?[/") != NULL)) {
+    fprintf(stderr, "httpd: bad --cgi-pattern '%s' (*SUFFIX, e.g. '*.cgi')\n", val[O_CGIPAT]);
+    return 2;
+  }
+  if (val[O_CGI] != NULL && val[O_CGI][0] != '/') {
+    fprintf(stderr, "httpd: bad --cgi prefix '%s' (a path, e.g. /cgi-bin/)\n", val[O_CGI]);
+    return 2;
+  }
+  if (val[O_STATUS] != NULL && val[O_STATUS][0] != '/') {
+    fprintf(stderr, "httpd: bad --status path '%s'\n", val[O_STATUS]);
+    return 2;
+  }
   /* 1. the sockets: inherited (systemd, an upgrade), fd 0 (inetd) or our own */
   if (val[O_INETD] == NULL) {
     nfd = main_listen_fds(fds);
@@ -5776,14 +5796,6 @@ main(int argc, char **argv)
   }
   if (val[O_CGI] != NULL || val[O_CGIPAT] != NULL) {
     const char *pat = val[O_CGIPAT];
-    if (pat != NULL && (pat[0] != '*' || pat[1] == '\0' || strpbrk(pat + 1, "*?[/") != NULL)) {
-      fprintf(stderr, "httpd: bad --cgi-pattern '%s' (*SUFFIX, e.g. '*.cgi')\n", pat);
-      return 2;
-    }
-    if (val[O_CGI] != NULL && val[O_CGI][0] != '/') {
-      fprintf(stderr, "httpd: bad --cgi prefix '%s' (a path, e.g. /cgi-bin/)\n", val[O_CGI]);
-      return 2;
-    }
     site.cgi_on = 1;
     site.cgi.root = &site.root;
     site.cgi.prefix = val[O_CGI];
@@ -5792,16 +5804,16 @@ main(int argc, char **argv)
     site.cgi.pass_auth = val[O_CGIAUTH] != NULL;
     site.cgi.env = env;
   }
-  if (val[O_STATUS] != NULL && val[O_STATUS][0] != '/') {
-    fprintf(stderr, "httpd: bad --status path '%s'\n", val[O_STATUS]);
-    return 2;
-  }
   site.status = val[O_STATUS];
   site.status_any = val[O_STATANY] != NULL;
-  /* 4. drop root for good */
+  /* 4. drop root for good; the log becomes the user's, so that SIGHUP (and
+  ** an upgraded server) can reopen it */
+  if (drop && cfg.log_path != NULL && geteuid() == 0)
+    (void)!fchown(cfg.log_fd, uid, gid);
   if (drop && main_drop(uid, gid) != 0) {
     fprintf(stderr, "httpd: cannot become %s (uid %ld, gid %ld): %s\n", uname, (long)uid,
             (long)gid, strerror(errno));
+    httpd_root_close(&site.root);
     return 1;
   }
   snprintf(who, sizeof who, " as %s (uid %ld, gid %ld)", drop ? uname : "the caller",
