@@ -1531,10 +1531,24 @@ io_read(int fd, void *buf, size_t n, int64_t deadline, int stoppable)
   }
 }
 
+/* When a wait must end: a fixed deadline, or one computed only when a wait
+** begins (most writes never wait: they need no clock, no system call). */
+struct io_due {
+  int64_t at;                          /* monotonic ms, when fn is NULL */
+  int64_t (*fn)(const void *arg);
+  const void *arg;
+};
+
+static int64_t
+io_due_at(const struct io_due *d)
+{
+  return d->fn != NULL ? d->fn(d->arg) : d->at;
+}
+
 /* Writes all of iov[0..cnt) (modified in place), waiting for the socket at
-** most until deadline.  Returns 0, HTTPD_ETIMEOUT or HTTPD_EIO. */
+** most until the due time.  Returns 0, HTTPD_ETIMEOUT or HTTPD_EIO. */
 static int
-io_writev(int fd, struct iovec *iov, int cnt, int64_t deadline)
+io_writev(int fd, struct iovec *iov, int cnt, const struct io_due *due)
 {
   while (cnt > 0) {
     ssize_t r;
@@ -1550,7 +1564,7 @@ io_writev(int fd, struct iovec *iov, int cnt, int64_t deadline)
         continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK)
         return HTTPD_EIO;            /* EPIPE, ECONNRESET */
-      w = io_wait(fd, POLLOUT, deadline, 0);
+      w = io_wait(fd, POLLOUT, io_due_at(due), 0);
       if (w == 0)
         return HTTPD_ETIMEOUT;
       if (w < 0)
@@ -1571,20 +1585,20 @@ io_writev(int fd, struct iovec *iov, int cnt, int64_t deadline)
 }
 
 static int
-io_write(int fd, const void *p, size_t n, int64_t deadline)
+io_write(int fd, const void *p, size_t n, const struct io_due *due)
 {
   struct iovec v;
   v.iov_base = (void *)(uintptr_t)p;
   v.iov_len = n;
-  return io_writev(fd, &v, 1, deadline);
+  return io_writev(fd, &v, 1, due);
 }
 
 /* Copies up to n bytes of file `in` from offset off to socket `out`, waiting
-** for the socket at most until deadline.  Returns the bytes sent (> 0),
+** for the socket at most until the due time.  Returns the bytes sent (> 0),
 ** HTTPD_ETIMEOUT, or HTTPD_EIO (also when the file shrank).  The caller loops,
 ** so that it can move its deadline as bytes go out. */
 static long
-io_sendfile(int out, int in, int64_t off, int64_t n, int64_t deadline)
+io_sendfile(int out, int in, int64_t off, int64_t n, const struct io_due *due)
 {
   for (;;) {
     ssize_t r;
@@ -1604,13 +1618,13 @@ io_sendfile(int out, int in, int64_t off, int64_t n, int64_t deadline)
       continue;
     if (r <= 0)
       return HTTPD_EIO;
-    return io_write(out, buf, (size_t)r, deadline) == 0 ? (long)r : HTTPD_EIO;
+    return io_write(out, buf, (size_t)r, due) == 0 ? (long)r : HTTPD_EIO;
 #endif
     if (errno == EINTR)
       continue;
     if (errno != EAGAIN && errno != EWOULDBLOCK)
       return HTTPD_EIO;
-    w = io_wait(out, POLLOUT, deadline, 0);
+    w = io_wait(out, POLLOUT, io_due_at(due), 0);
     if (w == 0)
       return HTTPD_ETIMEOUT;
     if (w < 0)
@@ -1727,6 +1741,7 @@ struct httpd_conn {
   int cut;                  /* pressure has shortened the wait for this head */
   int ready;                /* bytes may be waiting: read before any poll */
   struct httpd_root *cache_root;  /* a root whose file cache a handler used */
+  struct io_due resp_due;   /* when a wait of the response must end (computed then) */
   int linger;               /* input may remain unread: close with a lingering read */
   char *in;                 /* input buffer [0..in_len) of CONN_INBUF */
   size_t in_len;
@@ -1796,8 +1811,9 @@ conn_deadline(const struct httpd_conn *c, int64_t t0, uint64_t done)
 ** bytes the client has taken (on Linux the socket's unsent queue is not
 ** counted: a send buffer of megabytes must not make a slow reader look fast). */
 static int64_t
-conn_resp_deadline(const struct httpd_conn *c)
+conn_resp_deadline(const void *arg)
 {
+  const struct httpd_conn *c = arg;
   uint64_t done = c->resp_out;
 #if defined(__linux__) && defined(TIOCOUTQ)
   int q;
@@ -1945,7 +1961,7 @@ conn_send(struct httpd_conn *c, const void *p, size_t n, int chunk)
     v[k++].iov_len = 2;
   }
   c->head_pending = 0;
-  rc = io_writev(c->fd, v, k, conn_resp_deadline(c));
+  rc = io_writev(c->fd, v, k, &c->resp_due);
   if (rc != 0)
     return conn_broken(c, rc);
   c->resp_out += total;
@@ -2016,7 +2032,7 @@ httpd_sendfile(struct httpd_conn *c, int fd, int64_t off, int64_t n)
     v[1].iov_len = ln;
     c->resp_out += c->head_pending + ln;
     c->head_pending = 0;
-    rc = io_writev(c->fd, v, 2, conn_resp_deadline(c));
+    rc = io_writev(c->fd, v, 2, &c->resp_due);
   } else if (c->head_pending > 0) {
     /* the head in the first segment with the file's first bytes */
 #ifdef MSG_MORE
@@ -2031,16 +2047,16 @@ httpd_sendfile(struct httpd_conn *c, int fd, int64_t off, int64_t n)
     else
       rc = io_write(c->fd, c->head + (r > 0 ? (size_t)r : 0),
                     c->head_pending - (r > 0 ? (size_t)r : 0),
-                    conn_resp_deadline(c));
+                    &c->resp_due);
 #else
     rc = io_write(c->fd, c->head, c->head_pending,
-                  conn_resp_deadline(c));
+                  &c->resp_due);
 #endif
     c->resp_out += c->head_pending;
     c->head_pending = 0;
   }
   while (rc == 0 && n > 0) {
-    long r = io_sendfile(c->fd, fd, off, n, conn_resp_deadline(c));
+    long r = io_sendfile(c->fd, fd, off, n, &c->resp_due);
     if (r < 0) {
       rc = (int)r;
       break;
@@ -2050,7 +2066,7 @@ httpd_sendfile(struct httpd_conn *c, int fd, int64_t off, int64_t n)
     c->resp_out += (uint64_t)r;
   }
   if (rc == 0 && c->out_chunked)
-    rc = io_write(c->fd, "\r\n", 2, conn_resp_deadline(c));
+    rc = io_write(c->fd, "\r\n", 2, &c->resp_due);
   return rc != 0 ? conn_broken(c, rc) : 0;
 }
 
@@ -2212,7 +2228,10 @@ conn_continue(struct httpd_conn *c)
   if (c->req != NULL && c->req->expect_continue && !c->continue_sent &&
       c->body_pos == c->in_len && !c->began) {
     c->continue_sent = 1;
-    if (io_write(c->fd, cont, sizeof cont - 1, conn_deadline(c, c->body_t0, 0)) != 0)
+    struct io_due due;
+    due.at = conn_deadline(c, c->body_t0, 0);
+    due.fn = NULL;
+    if (io_write(c->fd, cont, sizeof cont - 1, &due) != 0)
       return (int)conn_body_fail(c, HTTPD_EIO, 421); /* LOG:421 100 Continue could not be sent */
   }
   c->continue_sent = 1;
@@ -2542,6 +2561,8 @@ conn_init(struct httpd_conn *c, int fd, const struct httpd_config *cfg,
   c->peer = *peer;
   c->idle_end = peer->t0 + (int64_t)cfg->head_timeout * 1000;  /* the first head */
   c->ready = 1;                      /* a fresh connection: its request is likely there */
+  c->resp_due.fn = conn_resp_deadline;
+  c->resp_due.arg = c;
 }
 
 /* Serves requests on c until the connection ends (returns 0: close it with
