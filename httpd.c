@@ -1545,6 +1545,41 @@ io_due_at(const struct io_due *d)
   return d->fn != NULL ? d->fn(d->arg) : d->at;
 }
 
+/* Bytes the socket still holds to send (Linux), or -1 where that is unknown. */
+static long
+io_outq(int fd)
+{
+#if defined(__linux__) && defined(TIOCOUTQ)
+  int q;
+  if (ioctl(fd, TIOCOUTQ, &q) == 0)
+    return q;
+#else
+  (void)fd;
+#endif
+  return -1;
+}
+
+/* Waits until socket fd can take more, until the due time.  A send buffer
+** of megabytes wakes the poll only once a third of it has drained: while
+** the socket's queue keeps shrinking (the client is reading), the wait goes
+** on, each stretch bounded by a new due time.  Returns 1, 0 timed out, or
+** HTTPD_ESYS. */
+static int
+io_wait_out(int fd, const struct io_due *due)
+{
+  long q0 = io_outq(fd);
+  for (;;) {
+    int w = io_wait(fd, POLLOUT, io_due_at(due), 0);
+    long q1;
+    if (w != 0)
+      return w;
+    q1 = io_outq(fd);
+    if (q0 < 0 || q1 < 0 || q1 >= q0)
+      return 0;                      /* no progress at all: too slow */
+    q0 = q1;
+  }
+}
+
 /* Writes all of iov[0..cnt) (modified in place), waiting for the socket at
 ** most until the due time.  Returns 0, HTTPD_ETIMEOUT or HTTPD_EIO. */
 static int
@@ -1564,7 +1599,7 @@ io_writev(int fd, struct iovec *iov, int cnt, const struct io_due *due)
         continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK)
         return HTTPD_EIO;            /* EPIPE, ECONNRESET */
-      w = io_wait(fd, POLLOUT, io_due_at(due), 0);
+      w = io_wait_out(fd, due);
       if (w == 0)
         return HTTPD_ETIMEOUT;
       if (w < 0)
@@ -1624,7 +1659,7 @@ io_sendfile(int out, int in, int64_t off, int64_t n, const struct io_due *due)
       continue;
     if (errno != EAGAIN && errno != EWOULDBLOCK)
       return HTTPD_EIO;
-    w = io_wait(out, POLLOUT, io_due_at(due), 0);
+    w = io_wait_out(out, due);
     if (w == 0)
       return HTTPD_ETIMEOUT;
     if (w < 0)
@@ -1815,12 +1850,9 @@ conn_resp_deadline(const void *arg)
 {
   const struct httpd_conn *c = arg;
   uint64_t done = c->resp_out;
-#if defined(__linux__) && defined(TIOCOUTQ)
-  int q;
-  if (c->cfg->min_rate > 0 && done > 65536 && ioctl(c->fd, TIOCOUTQ, &q) == 0 && q > 0 &&
-      (uint64_t)q <= done)
+  long q = c->cfg->min_rate > 0 && done > 65536 ? io_outq(c->fd) : -1;
+  if (q > 0 && (uint64_t)q <= done)
     done -= (uint64_t)q;
-#endif
   return conn_deadline(c, c->resp_t0, done);
 }
 
@@ -2021,7 +2053,6 @@ httpd_sendfile(struct httpd_conn *c, int fd, int64_t off, int64_t n)
     }
     return httpd_write(c, buf, got);
   }
-  c->sent += (uint64_t)n;
   if (c->out_chunked) {
     char line[24];
     size_t ln = resp_chunk_line(line, (uint64_t)n);
@@ -2064,6 +2095,7 @@ httpd_sendfile(struct httpd_conn *c, int fd, int64_t off, int64_t n)
     off += r;
     n -= r;
     c->resp_out += (uint64_t)r;
+    c->sent += (uint64_t)r;          /* what went, for the log */
   }
   if (rc == 0 && c->out_chunked)
     rc = io_write(c->fd, "\r\n", 2, &c->resp_due);
@@ -2637,8 +2669,8 @@ conn_run(struct httpd_conn *c, struct httpd_request *req, int park)
     }
     conn_finish_body(c);
     why = conn_must_close(c);
-    if (c->keep_alive && (why == 412 || why == 413))
-      why = 0;                       /* announced kept: its last call comes with the next wait */
+    if (c->keep_alive && why >= 412 && why <= 415)
+      why = 0;                       /* announced kept: the next wait or answer closes it */
     if (why > 0)
       conn_site(c, why);
     conn_log(c, req, c->status);
@@ -2659,6 +2691,8 @@ conn_run(struct httpd_conn *c, struct httpd_request *req, int park)
     c->head_end = 0;
     c->cut = 0;                      /* a new wait: pressure may cut it again */
     c->ready = 0;                    /* the client reads its answer first */
+    /* (a lifetime never cuts this wait: its end makes the next answer say
+    ** Connection: close, so no request can meet a close without an answer) */
     c->idle_end = io_now_ms() + (int64_t)cfg->idle_timeout * 1000;
   }
 }

@@ -439,8 +439,9 @@ struct httpd_config {
                                   on average, after idle_timeout of grace, is cut
                                   (default 1024; < 0: no minimum) */
   int max_requests;            /* requests per connection (default 1000; < 0: no limit) */
-  int lifetime;                /* seconds a connection may stay open (default 300;
-                                  < 0: no limit); the request in progress finishes */
+  int lifetime;                /* seconds a connection lives: after them its next
+                                  answer says Connection: close (default 300; < 0:
+                                  no limit) */
   int worker_connections;      /* prefork: connections a worker serves before it is
                                   replaced (default 10000; < 0: never) */
   int log_format;              /* HTTPD_LOG_* (default HTTPD_LOG_NONE) */
