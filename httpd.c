@@ -393,36 +393,14 @@ parse_target(const char *t, size_t n, int method, struct httpd_request *req)
 static int
 parse_method(const char *p, size_t n)
 {
-  switch (n) {
-  case 3:
-    if (memcmp(p, "GET", 3) == 0)
-      return HTTPD_GET;
-    if (memcmp(p, "PUT", 3) == 0)
-      return HTTPD_PUT;
-    break;
-  case 4:
-    if (memcmp(p, "HEAD", 4) == 0)
-      return HTTPD_HEAD;
-    if (memcmp(p, "POST", 4) == 0)
-      return HTTPD_POST;
-    break;
-  case 5:
-    if (memcmp(p, "TRACE", 5) == 0)
-      return HTTPD_TRACE;
-    if (memcmp(p, "PATCH", 5) == 0)
-      return HTTPD_PATCH;
-    break;
-  case 6:
-    if (memcmp(p, "DELETE", 6) == 0)
-      return HTTPD_DELETE;
-    break;
-  case 7:
-    if (memcmp(p, "OPTIONS", 7) == 0)
-      return HTTPD_OPTIONS;
-    break;
-  default:
-    break;
-  }
+  static const char names[][8] = {
+    "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "TRACE", "PATCH"
+  };
+  static const unsigned char lens[] = { 3, 4, 4, 3, 6, 7, 5, 5 };
+  size_t k;
+  for (k = 0; k < sizeof lens; k++)
+    if (lens[k] == n && memcmp(names[k], p, n) == 0)
+      return (int)k + HTTPD_GET;
   return 0;
 }
 
