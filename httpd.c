@@ -4264,6 +4264,7 @@ struct srv {
   int64_t paused_until;          /* EMFILE: no accept before this */
   int64_t full_since;            /* at the cap since (0: not) */
   int64_t respawn_at;            /* prefork: no new worker before this */
+  int upgraded;                  /* a new server took over the sockets */
   int64_t event_at[8];           /* rate limit of stderr event lines, per kind */
   unsigned long event_dropped[8];
   struct conn_stats *stats;
@@ -4768,6 +4769,12 @@ srv_upgrade_now(struct srv *s)
   int rp[2], i, got = 0;
   pid_t pid;
   srv_upgrade = 0;
+  if (getpid() == 1) {
+    /* the new server would be this one's child: when PID 1 exits, the kernel
+    ** ends every process of its namespace, the new server too */
+    srv_event(s, 7, "SIGUSR2: no upgrade as PID 1 (replace the container instead)");
+    return;
+  }
   if (s->cfg.reexec_argv == NULL || s->nlfd > 64 || cgi_pipe(rp, 0) != 0) {
     srv_event(s, 7, "SIGUSR2: no upgrade (%s)", s->cfg.reexec_argv == NULL ?
               "re-execution not configured" : "no pipe");
@@ -4830,6 +4837,7 @@ srv_upgrade_now(struct srv *s)
   }
   close(rp[0]);
   if (got) {
+    s->upgraded = 1;                 /* the sockets' backlog is the new server's */
     s->stats->upgrades++;
     srv_event(s, 7, "SIGUSR2: new server %ld serves; this one (%ld) stops accepting and "
               "drains", (long)pid, (long)getpid());
@@ -5320,6 +5328,19 @@ srv_shutdown(struct srv *s)
 {
   int64_t end;
   int i;
+  /* connections the kernel has queued would be reset by the close: answer
+  ** them 503 (Retry-After) instead, unless a new server takes them */
+  if (!s->upgraded)
+    for (i = 0; i < s->nlfd; i++) {
+      int k;
+      for (k = 0; k < HTTPD_BUSY_MAX; k++) {
+        struct sockaddr_storage ss;
+        int cfd = srv_accept(s->lfd[i], &ss);
+        if (cfd < 0)
+          break;
+        srv_busy(s, cfd, 706);       /* LOG:706 server stopping: a queued connection answered 503 */
+      }
+    }
   for (i = 0; i < s->nlfd; i++)
     close(s->lfd[i]);
   srv_reap(s);

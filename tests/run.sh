@@ -12,7 +12,7 @@ B=${B:-build/default}
 WARN=${WARN:--std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wconversion}
 export HTTPD="${HTTPD:-$B/httpd}" HELLO="${HELLO:-$B/hello}"
 # The Python suites, run in this order; each must exist (tests/NAME.py).
-SUITES="e2e api lineage prefork race sites cgi ops fair soak"
+SUITES="e2e api lineage prefork race sites cgi ops fair soak scale clients"
 out=$(mktemp -d /tmp/httpd-tests.XXXXXX)
 chmod 1777 "$out"
 if [ -n "${SANITIZER:-}" ]; then
